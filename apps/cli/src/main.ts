@@ -1,0 +1,58 @@
+import { isAmuletError } from '@amulet/bytes';
+import { Command, CommanderError } from 'commander';
+import { registerCrypto } from './commands/crypto.ts';
+import { registerIso8583 } from './commands/iso8583.ts';
+import { registerRot } from './commands/rot.ts';
+import { registerTlv } from './commands/tlv.ts';
+import { type CliIo, processIo } from './io.ts';
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+/** Bad input: a usage error or input our codecs refuse. One clear line on stderr. */
+export const EXIT_BAD_INPUT = 2;
+
+export function buildProgram(io: CliIo): Command {
+  const program = new Command('amulet')
+    .description(
+      'Amulet: turn any wearable into a secure payment device, and run every party a payment needs.',
+    )
+    .version('0.1.0')
+    .showSuggestionAfterError()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} });
+  registerTlv(program, io);
+  registerCrypto(program, io);
+  registerIso8583(program, io);
+  registerRot(program, io);
+  // Every command reports its own usage errors as ours (exit 2), not commander's exit 1.
+  const overrideAll = (command: Command): void => {
+    command.exitOverride();
+    command.configureOutput({ writeOut: io.stdout, writeErr: io.stderr, outputError: () => {} });
+    for (const child of command.commands) overrideAll(child);
+  };
+  overrideAll(program);
+  return program;
+}
+
+/** Runs one invocation and returns the exit status; never throws, never prints a stack trace. */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT_OK;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT_OK;
+      if (error.code === 'commander.help' || error.code === 'commander.executeSubCommandAsync')
+        return EXIT_OK;
+      io.stderr(`amulet: ${error.message.replace(/^error: /, '')}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    if (isAmuletError(error)) {
+      io.stderr(`amulet: ${error.message}${error.code === 'ERR_USAGE' ? '' : ` (${error.code})`}\n`);
+      return EXIT_BAD_INPUT;
+    }
+    const detail = process.env.AMULET_DEBUG ? `\n${(error as Error)?.stack ?? String(error)}` : '';
+    io.stderr(`amulet: internal error: ${(error as Error)?.name ?? 'Error'}${detail}\n`);
+    return EXIT_FAILURE;
+  }
+}

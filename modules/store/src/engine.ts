@@ -1,0 +1,327 @@
+import Database from 'better-sqlite3';
+import {
+  type CompiledQuery,
+  DummyDriver,
+  Kysely,
+  PostgresAdapter,
+  PostgresIntrospector,
+  PostgresQueryCompiler,
+  SqliteAdapter,
+  SqliteIntrospector,
+  SqliteQueryCompiler,
+} from 'kysely';
+import pg from 'pg';
+import { StoreError } from './errors.ts';
+import type { Schema } from './schema.ts';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+/** What repositories run statements through: a connection inside a transaction, or the reader. */
+export interface Querier {
+  all<R>(query: CompiledQuery): Promise<R[]>;
+  /** Runs a statement and returns the number of rows it changed. */
+  run(query: CompiledQuery): Promise<number>;
+  exec(sql: string): Promise<void>;
+}
+
+/**
+ * A database behind one interface. Kysely is used only to build and compile queries; the engine
+ * executes them, so both dialects share one repository implementation and SQLite keeps control
+ * of its transactions (BEGIN IMMEDIATE, savepoints for group commit).
+ */
+export interface Engine {
+  readonly dialect: Dialect;
+  readonly db: Kysely<Schema>;
+  /** Reads outside any transaction (SQLite: a separate read-only connection that sees only commits). */
+  readonly read: Querier;
+  transaction<T>(fn: (q: Querier) => Promise<T>): Promise<T>;
+  /** Transactions run and commits made so far (with group commit, commits < transactions). */
+  stats(): { transactions: number; commits: number };
+  close(): Promise<void>;
+}
+
+function builder(dialect: Dialect): Kysely<Schema> {
+  return new Kysely<Schema>({
+    dialect: {
+      createAdapter: () => (dialect === 'sqlite' ? new SqliteAdapter() : new PostgresAdapter()),
+      createDriver: () => new DummyDriver(),
+      createIntrospector: (db) =>
+        dialect === 'sqlite' ? new SqliteIntrospector(db) : new PostgresIntrospector(db),
+      createQueryCompiler: () =>
+        dialect === 'sqlite' ? new SqliteQueryCompiler() : new PostgresQueryCompiler(),
+    },
+  });
+}
+
+/** SQLite `SQLITE_CONSTRAINT_UNIQUE`/`_PRIMARYKEY`, PostgreSQL SQLSTATE 23505. */
+export function isUniqueViolation(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** A FIFO lock: the single SQLite write connection is used by one transaction at a time. */
+class Mutex {
+  #tail: Promise<void> = Promise.resolve();
+  async acquire(): Promise<() => void> {
+    let release!: () => void;
+    const next = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const previous = this.#tail;
+    this.#tail = previous.then(() => next);
+    await previous;
+    return release;
+  }
+}
+
+function sqliteParams(parameters: readonly unknown[]): unknown[] {
+  return parameters.map((p) =>
+    p instanceof Uint8Array && !Buffer.isBuffer(p) ? Buffer.from(p.buffer, p.byteOffset, p.byteLength) : p,
+  );
+}
+
+function sqliteQuerier(connection: Database.Database): Querier {
+  const cache = new Map<string, Database.Statement>();
+  const statement = (sql: string): Database.Statement => {
+    let s = cache.get(sql);
+    if (s === undefined) {
+      s = connection.prepare(sql);
+      cache.set(sql, s);
+    }
+    return s;
+  };
+  return {
+    all: async <R>(query: CompiledQuery) =>
+      statement(query.sql).all(...sqliteParams(query.parameters)) as R[],
+    run: async (query) => statement(query.sql).run(...sqliteParams(query.parameters)).changes,
+    exec: async (sql) => {
+      connection.exec(sql);
+    },
+  };
+}
+
+export interface SqliteEngineOptions {
+  readonly file: string;
+  /** Batch concurrent transactions into one commit (one fsync). Default true. */
+  readonly groupCommit?: boolean;
+  /** Most transactions in one group commit. Default 1024. */
+  readonly maxBatch?: number;
+  readonly busyTimeoutMs?: number;
+}
+
+interface Pending {
+  fn: (q: Querier) => Promise<unknown>;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+export function openSqliteEngine(options: SqliteEngineOptions): Engine {
+  const busy = options.busyTimeoutMs ?? 5000;
+  let writer: Database.Database;
+  let reader: Database.Database;
+  try {
+    writer = new Database(options.file);
+    writer.pragma('journal_mode = WAL');
+    // SQLite docs, "PRAGMA synchronous": FULL syncs the WAL on every commit, so a commit survives power loss.
+    writer.pragma('synchronous = FULL');
+    writer.pragma(`busy_timeout = ${busy}`);
+    writer.pragma('foreign_keys = ON');
+    reader = new Database(options.file, { readonly: true });
+    reader.pragma(`busy_timeout = ${busy}`);
+  } catch (cause) {
+    throw new StoreError('ERR_STORE_UNAVAILABLE', 'the SQLite database could not be opened', { cause });
+  }
+  const w = sqliteQuerier(writer);
+  const savepoint = writer.prepare('SAVEPOINT op');
+  const releaseSavepoint = writer.prepare('RELEASE op');
+  const rollbackToSavepoint = writer.prepare('ROLLBACK TO op');
+  const mutex = new Mutex();
+  const groupCommit = options.groupCommit ?? true;
+  const maxBatch = options.maxBatch ?? 1024;
+  const queue: Pending[] = [];
+  let scheduled = false;
+  let closed = false;
+  let transactions = 0;
+  let commits = 0;
+
+  const single = async <T>(fn: (q: Querier) => Promise<T>): Promise<T> => {
+    const release = await mutex.acquire();
+    try {
+      // IMMEDIATE takes the write lock at BEGIN, so another process cannot make us fail mid-transaction.
+      writer.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn(w);
+        writer.exec('COMMIT');
+        commits++;
+        return result;
+      } catch (error) {
+        if (writer.inTransaction) writer.exec('ROLLBACK');
+        throw error;
+      }
+    } finally {
+      release();
+    }
+  };
+
+  /**
+   * Group commit: every transaction submitted before the writer next runs goes into one
+   * BEGIN IMMEDIATE … COMMIT, each inside its own savepoint, so one failing operation rolls back
+   * only itself. Callers are resolved after the COMMIT (after its fsync), never before.
+   */
+  const flush = async (): Promise<void> => {
+    scheduled = false;
+    const release = await mutex.acquire();
+    const batch = queue.splice(0, maxBatch);
+    const outcomes: { ok: boolean; value: unknown }[] = [];
+    try {
+      writer.exec('BEGIN IMMEDIATE');
+      for (const item of batch) {
+        savepoint.run();
+        try {
+          const value = await item.fn(w);
+          releaseSavepoint.run();
+          outcomes.push({ ok: true, value });
+        } catch (error) {
+          rollbackToSavepoint.run();
+          releaseSavepoint.run();
+          outcomes.push({ ok: false, value: error });
+        }
+      }
+      writer.exec('COMMIT');
+      commits++;
+    } catch (error) {
+      if (writer.inTransaction) writer.exec('ROLLBACK');
+      for (const item of batch) item.reject(error);
+      return;
+    } finally {
+      release();
+      if (queue.length > 0 && !scheduled) {
+        scheduled = true;
+        setImmediate(() => void flush());
+      }
+    }
+    batch.forEach((item, i) => {
+      const outcome = outcomes[i]!;
+      if (outcome.ok) item.resolve(outcome.value);
+      else item.reject(outcome.value);
+    });
+  };
+
+  return {
+    dialect: 'sqlite',
+    db: builder('sqlite'),
+    read: sqliteQuerier(reader),
+    transaction: <T>(fn: (q: Querier) => Promise<T>): Promise<T> => {
+      if (closed) return Promise.reject(new StoreError('ERR_STORE_CLOSED', 'the store is closed'));
+      transactions++;
+      if (!groupCommit) return single(fn);
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+        if (!scheduled) {
+          scheduled = true;
+          setImmediate(() => void flush());
+        }
+      });
+    },
+    stats: () => ({ transactions, commits }),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      // Let queued and running transactions finish first.
+      while (queue.length > 0 || scheduled) await new Promise((r) => setImmediate(r));
+      const release = await mutex.acquire();
+      reader.close();
+      writer.close();
+      release();
+    },
+  };
+}
+
+export interface PostgresEngineOptions {
+  readonly host?: string;
+  readonly port?: number;
+  readonly user?: string;
+  readonly password?: string;
+  readonly database: string;
+  /** Pool size. Default 10. */
+  readonly max?: number;
+}
+
+function pgQuerier(client: pg.Pool | pg.PoolClient): Querier {
+  return {
+    all: async <R>(query: CompiledQuery) =>
+      (await client.query(query.sql, query.parameters as unknown[])).rows as R[],
+    run: async (query) => (await client.query(query.sql, query.parameters as unknown[])).rowCount ?? 0,
+    exec: async (sql) => {
+      await client.query(sql);
+    },
+  };
+}
+
+export function postgresConnectionDefaults(): { host: string; port: number; user: string } {
+  return {
+    host: process.env.PGHOST ?? '127.0.0.1',
+    port: Number(process.env.PGPORT ?? 5432),
+    user: process.env.PGUSER ?? 'postgres',
+  };
+}
+
+export async function openPostgresEngine(options: PostgresEngineOptions): Promise<Engine> {
+  const defaults = postgresConnectionDefaults();
+  const host = options.host ?? defaults.host;
+  const port = options.port ?? defaults.port;
+  const pool = new pg.Pool({
+    host,
+    port,
+    user: options.user ?? defaults.user,
+    database: options.database,
+    max: options.max ?? 10,
+    ...(options.password === undefined ? {} : { password: options.password }),
+  });
+  pool.on('error', () => {
+    // An idle client lost its connection; the pool replaces it on next use.
+  });
+  try {
+    await pool.query('SELECT 1');
+  } catch (cause) {
+    await pool.end().catch(() => undefined);
+    throw new StoreError(
+      'ERR_STORE_UNAVAILABLE',
+      `PostgreSQL is not reachable at ${host}:${port} (set PGHOST/PGPORT/PGUSER)`,
+      { cause },
+    );
+  }
+  let closed = false;
+  let transactions = 0;
+  let commits = 0;
+  return {
+    dialect: 'postgres',
+    db: builder('postgres'),
+    read: pgQuerier(pool),
+    transaction: async <T>(fn: (q: Querier) => Promise<T>): Promise<T> => {
+      if (closed) throw new StoreError('ERR_STORE_CLOSED', 'the store is closed');
+      transactions++;
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        try {
+          const result = await fn(pgQuerier(client));
+          await client.query('COMMIT');
+          commits++;
+          return result;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(() => undefined);
+          throw error;
+        }
+      } finally {
+        client.release();
+      }
+    },
+    stats: () => ({ transactions, commits }),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await pool.end();
+    },
+  };
+}

@@ -1,0 +1,14 @@
+/**
+ * A small seeded PRNG (mulberry32, public domain, by Tommy Ettinger): 32 bits of state, uniform
+ * floats in [0, 1). Good enough to drive fault injection and jitter reproducibly; not for keys.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -1,0 +1,65 @@
+import { writeBitmaps } from './bitmap.ts';
+import { ByteWriter } from './byte-writer.ts';
+import { compileSpec } from './compile-spec.ts';
+import { Iso8583Error } from './iso8583-error.ts';
+import type { Iso8583Message } from './iso8583-message.ts';
+import type { MessageSpec } from './message-spec.ts';
+import { writeMti } from './mti-codec.ts';
+import { packField } from './pack-field.ts';
+
+/** Packing is synchronous, so one writer serves every message (see ByteWriter for its blocks). */
+const writer = new ByteWriter(8192);
+/** The bitmaps of the message being packed, reused the same way. */
+const bits = new Uint8Array(24);
+
+/**
+ * Encodes a message as `spec` describes: MTI, bitmaps, then each present field in number order.
+ * A value that does not fit its field throws `ERR_ISO8583_PACK` naming the field, never the value.
+ */
+export function pack(spec: MessageSpec, message: Iso8583Message): Uint8Array {
+  const compiled = compileSpec(spec);
+  if (typeof message !== 'object' || message === null || !(message.fields instanceof Map)) {
+    throw new Iso8583Error('ERR_ISO8583_PACK', 'cannot pack: a message needs an mti and a Map of fields');
+  }
+  // The bitmaps (ISO 8583:1987 4.2) are built while the field numbers are checked; the fields
+  // are then written in number order by walking the bits, with no sorted list.
+  bits.fill(0);
+  let highest = 0;
+  for (const number of message.fields.keys()) {
+    if (!Number.isInteger(number) || compiled.fields[number] === undefined) {
+      throw new Iso8583Error(
+        'ERR_ISO8583_FIELD',
+        `cannot pack field ${String(number)}: the spec has no such field`,
+        {
+          path: [String(number)],
+        },
+      );
+    }
+    bits[(number - 1) >> 3]! |= 0x80 >> ((number - 1) & 7);
+    if (number > highest) highest = number;
+  }
+  const count = highest > 128 ? 3 : highest > 64 ? 2 : 1;
+  if (count >= 2) bits[0]! |= 0x80;
+  if (count === 3) bits[8]! |= 0x80;
+  writer.begin();
+  writeMti(writer, message.mti, compiled.spec.mti);
+  writeBitmaps(writer, bits, count, compiled.spec.bitmap);
+  const size = count * 8;
+  for (let index = 0; index < size; index++) {
+    const byte = bits[index]!;
+    if (byte === 0) continue;
+    for (let bit = 0; bit < 8; bit++) {
+      if ((byte & (0x80 >> bit)) === 0) continue;
+      const number = index * 8 + bit + 1;
+      if (number === 1 || number === 65) continue; // bitmap indicators, not fields
+      packField(compiled.fields[number]!, message.fields.get(number)!, writer);
+    }
+  }
+  if (writer.offset > compiled.maxMessageSize) {
+    throw new Iso8583Error(
+      'ERR_ISO8583_SIZE',
+      `cannot pack: the message would take ${writer.offset} bytes, more than the spec allows (${compiled.maxMessageSize})`,
+    );
+  }
+  return writer.finish();
+}

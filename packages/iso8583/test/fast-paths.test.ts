@@ -1,0 +1,135 @@
+import { toHex } from '@amulet/bytes';
+import { decodeTlv, encodeTlv, type TlvNode } from '@amulet/tlv';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ByteWriter } from '../src/byte-writer.ts';
+import { type FieldValue, iso8583Ascii1987, type MessageSpec, pack, unpack } from '../src/index.ts';
+import { decodeTlvField, encodeTlvField } from '../src/tlv-field.ts';
+import { tlvTree } from './arbitraries.ts';
+
+const RUNS = 10_000;
+
+/** What `action` gives, or the code, path and offset of what it throws. */
+function outcome<T>(action: () => T): T | { error: unknown } {
+  try {
+    return action();
+  } catch (error) {
+    const { code, path, offset, message } = error as {
+      code?: string;
+      path?: unknown;
+      offset?: number;
+      message?: string;
+    };
+    return { error: { code, path, offset, message } };
+  }
+}
+
+/** Field 55 bytes: well-formed data objects, possibly damaged or cut, or any bytes. */
+const iccBytes = fc.oneof(
+  fc.uint8Array({ maxLength: 64 }),
+  fc
+    .tuple(
+      tlvTree,
+      fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 3 }),
+      fc.nat(),
+    )
+    .map(([nodes, changes, cut]) => {
+      const bytes = encodeTlv(nodes);
+      for (const [at, byte] of changes) if (bytes.length > 0) bytes[at % bytes.length] = byte;
+      return bytes.subarray(0, bytes.length === 0 ? 0 : cut % (bytes.length + 1));
+    }),
+);
+
+describe('the field 55 fast path gives what @amulet/tlv gives', () => {
+  it('decoding: the same data objects, or the same error', () => {
+    fc.assert(
+      fc.property(iccBytes, fc.nat({ max: 8 }), (bytes, before) => {
+        // The field sits inside a message: offsets must stay relative to the field.
+        const message = new Uint8Array(before + bytes.length + 3);
+        message.set(bytes, before);
+        const fast = outcome(() => decodeTlvField(message, before, before + bytes.length));
+        const full = outcome(() => decodeTlv(bytes, { allowTrailingPadding: false }));
+        expect(fast).toEqual(full);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('decoded values are copies: changing the input later leaves them as they were', () => {
+    const bytes = Uint8Array.of(0x9f, 0x26, 0x02, 0x12, 0x34, 0x95, 0x01, 0x80);
+    const nodes = decodeTlvField(bytes, 0, bytes.length);
+    bytes.fill(0);
+    expect(nodes.map((node) => `${node.tag}:${toHex(node.value!)}`)).toEqual(['9F26:1234', '95:80']);
+  });
+
+  it('encoding: the same bytes, or the same error', () => {
+    const oddNodes = fc.oneof(
+      tlvTree,
+      fc.array(
+        fc.oneof(
+          fc.record({
+            tag: fc.constantFrom('9f26', '9F26', '5A', '1F', '00', 'XYZ', '9F8001'),
+            value: fc.uint8Array({ maxLength: 200 }),
+          }),
+          fc.record({ tag: fc.constantFrom('9F02', '70') }),
+          fc.constant(null),
+          fc.record({ tag: fc.constant('9F27'), value: fc.constant('80') }),
+        ),
+        { maxLength: 4 },
+      ),
+    ) as fc.Arbitrary<TlvNode[]>;
+    fc.assert(
+      fc.property(oddNodes, (nodes) => {
+        const writer = new ByteWriter(64);
+        writer.begin();
+        const fast = outcome(() => {
+          const length = encodeTlvField(nodes, writer);
+          return toHex(writer.bytes.subarray(0, length));
+        });
+        const full = outcome(() => toHex(encodeTlv(nodes)));
+        expect(fast).toEqual(full);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+describe('pack results', () => {
+  it('stay as they were while many more messages, large and small, are packed', () => {
+    const spec: MessageSpec = {
+      ...iso8583Ascii1987,
+      name: 'large-fields',
+      fields: {
+        ...iso8583Ascii1987.fields,
+        62: {
+          description: 'Large private field',
+          type: 'binary',
+          encoding: 'binary',
+          length: 9999,
+          prefix: { kind: 'LLLL', encoding: 'ascii' },
+        },
+      },
+    };
+    const packed: [Uint8Array, string][] = [];
+    for (let i = 0; i < 400; i++) {
+      const size = i % 7 === 0 ? 9000 : i % 13;
+      const fields = new Map<number, FieldValue>([
+        [11, String(i).padStart(6, '0')],
+        [62, new Uint8Array(size).fill(i & 0xff)],
+      ]);
+      const bytes = pack(spec, { mti: '0200', fields });
+      packed.push([bytes, toHex(bytes)]);
+      expect(unpack(spec, bytes).fields.get(11)).toBe(String(i).padStart(6, '0'));
+    }
+    for (const [bytes, hex] of packed) expect(toHex(bytes)).toBe(hex);
+  });
+
+  it('a failed pack leaves no trace in the next message', () => {
+    const good = { mti: '0200', fields: new Map<number, FieldValue>([[11, '000001']]) };
+    const expected = toHex(pack(iso8583Ascii1987, good));
+    expect(() =>
+      pack(iso8583Ascii1987, { mti: '0200', fields: new Map<number, FieldValue>([[2, '4761X']]) }),
+    ).toThrow();
+    expect(toHex(pack(iso8583Ascii1987, good))).toBe(expected);
+  });
+});
