@@ -40,8 +40,9 @@ export interface Engine {
   close(): Promise<void>;
 }
 
-function builder(dialect: Dialect): Kysely<Schema> {
-  return new Kysely<Schema>({
+/** A Kysely query builder (compile only, never executes) for any schema in either dialect. */
+export function queryBuilder<S>(dialect: Dialect): Kysely<S> {
+  return new Kysely<S>({
     dialect: {
       createAdapter: () => (dialect === 'sqlite' ? new SqliteAdapter() : new PostgresAdapter()),
       createDriver: () => new DummyDriver(),
@@ -209,7 +210,7 @@ export function openSqliteEngine(options: SqliteEngineOptions): Engine {
 
   return {
     dialect: 'sqlite',
-    db: builder('sqlite'),
+    db: queryBuilder<Schema>('sqlite'),
     read: sqliteQuerier(reader),
     transaction: <T>(fn: (q: Querier) => Promise<T>): Promise<T> => {
       if (closed) return Promise.reject(new StoreError('ERR_STORE_CLOSED', 'the store is closed'));
@@ -296,7 +297,7 @@ export async function openPostgresEngine(options: PostgresEngineOptions): Promis
   let commits = 0;
   return {
     dialect: 'postgres',
-    db: builder('postgres'),
+    db: queryBuilder<Schema>('postgres'),
     read: pgQuerier(pool),
     transaction: async <T>(fn: (q: Querier) => Promise<T>): Promise<T> => {
       if (closed) throw new StoreError('ERR_STORE_CLOSED', 'the store is closed');

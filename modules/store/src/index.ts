@@ -13,9 +13,17 @@ import {
 } from './repositories.ts';
 
 export type { Dialect, Engine, Querier } from './engine.ts';
-export { isUniqueViolation, postgresConnectionDefaults } from './engine.ts';
+export {
+  isUniqueViolation,
+  openPostgresEngine,
+  openSqliteEngine,
+  type PostgresEngineOptions,
+  postgresConnectionDefaults,
+  queryBuilder,
+  type SqliteEngineOptions,
+} from './engine.ts';
 export { StoreError } from './errors.ts';
-export { type Migration, migrations } from './migrations.ts';
+export { type Migration, migrate, migrations } from './migrations.ts';
 export {
   type AtcCommitRequest,
   AtcRepository,
