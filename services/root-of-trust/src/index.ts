@@ -24,6 +24,7 @@ export {
   type EnrollmentCredentials,
   parseEnrollmentBody,
 } from './enrollment-server.ts';
+export { HsmKeystore } from './hsm-keystore.ts';
 export { type KeyCeremonyOptions, runKeyCeremony } from './key-ceremony.ts';
 export type { KeyCurve, Keystore } from './keystore.ts';
 export {

@@ -55,7 +55,7 @@ export async function runKeyCeremony(options: KeyCeremonyOptions): Promise<strin
     written.push(path);
   };
 
-  const rootSigner = keystore.generate('root', options.rootCurve);
+  const rootSigner = await keystore.generate('root', options.rootCurve);
   const keyWritten = (name: CaName): void => {
     // Only the software keystore writes key files; an HSM keeps its keys inside.
     const file = join(paths.keys, `${name}.key.json`);
@@ -86,7 +86,7 @@ export async function runKeyCeremony(options: KeyCeremonyOptions): Promise<strin
   ];
   const crlSigners: [CaName, Signer, Uint8Array][] = [['root', rootSigner, rootDer]];
   for (const { name, profile, commonName } of intermediates) {
-    const signer = keystore.generate(name, 'P-256');
+    const signer = await keystore.generate(name, 'P-256');
     keyWritten(name);
     const der = await issueCertificate(
       {

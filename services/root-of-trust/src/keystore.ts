@@ -11,8 +11,11 @@ export type KeyCurve = 'P-256' | 'P-384';
 export interface Keystore {
   /** True when a key of this name exists. */
   has(name: string): boolean;
-  /** Creates a key pair that never leaves the keystore; refuses to overwrite an existing name. */
-  generate(name: string, curve: KeyCurve): Signer;
+  /**
+   * Creates a key pair that never leaves the keystore; refuses to overwrite an existing name.
+   * An HSM answers asynchronously, so callers await the result.
+   */
+  generate(name: string, curve: KeyCurve): Signer | Promise<Signer>;
   /** A signer for an existing key. */
   load(name: string): Signer;
 }
