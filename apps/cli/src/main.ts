@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { registerCrypto } from './commands/crypto.ts';
 import { registerIso8583 } from './commands/iso8583.ts';
 import { registerRot } from './commands/rot.ts';
+import { registerSe } from './commands/se.ts';
 import { registerTlv } from './commands/tlv.ts';
 import { type CliIo, processIo } from './io.ts';
 
@@ -23,6 +24,7 @@ export function buildProgram(io: CliIo): Command {
   registerCrypto(program, io);
   registerIso8583(program, io);
   registerRot(program, io);
+  registerSe(program, io);
   // Every command reports its own usage errors as ours (exit 2), not commander's exit 1.
   const overrideAll = (command: Command): void => {
     command.exitOverride();

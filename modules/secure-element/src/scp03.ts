@@ -173,6 +173,21 @@ export class Scp03CardSession {
     this.#authenticated = true;
   }
 
+  /**
+   * Opens a session whose keys were agreed by another protocol (SCP11, GlobalPlatform Amendment F
+   * section 6.5.2.3): secure messaging as in SCP03, with the MAC chaining value starting at the
+   * receipt and the encryption counter at 1.
+   */
+  static established(keys: Scp03SessionKeys, chaining: Uint8Array, level: number): Scp03CardSession {
+    const session = new Scp03CardSession({ enc: keys.sEnc, mac: keys.sMac, dek: new Uint8Array(0) }, 0);
+    session.#session = keys;
+    session.#chaining = chaining.slice();
+    session.#level = level;
+    session.#counter = 1;
+    session.#authenticated = true;
+    return session;
+  }
+
   #fail(code: string, message: string): never {
     this.#authenticated = false;
     this.#session = undefined;

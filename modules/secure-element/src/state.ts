@@ -49,6 +49,14 @@ export interface SeState {
   pin?: PinRecord;
   /** The SCP03 sequence counter (GlobalPlatform Amendment D §6.2.2.1), raised at each INITIALIZE UPDATE. */
   scpCounter?: number;
+  /** The ISD's SCP03 key set written by PUT KEY (hex); it replaces the one given at open. */
+  scp03?: { readonly kvn: number; readonly enc: string; readonly mac: string; readonly dek: string };
+  /**
+   * The device identity (DESIGN.md flow 1): the P-256 private scalar generated inside, which no
+   * command exports, and the certificate chain the device CA issued for it (DER, leaf first).
+   * It is also the SCP11 key SK.SD.ECKA with CERT.SD.ECKA (GlobalPlatform Amendment F).
+   */
+  identity?: { readonly privateKey: string; certificates: string[] };
 }
 
 export function emptyState(): SeState {

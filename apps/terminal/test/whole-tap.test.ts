@@ -1,0 +1,173 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeTokenData, Field, interchangeSpec } from '@amulet/contracts';
+import { createMessage } from '@amulet/iso8583';
+import { findClearPans } from '@amulet/store';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildRig, type Rig } from './support/rig.ts';
+
+let rig: Rig | undefined;
+afterEach(async () => {
+  await rig?.close();
+  rig = undefined;
+});
+
+const text = (message: { fields: ReadonlyMap<number, unknown> } | undefined, field: number): string => {
+  const value = message?.fields.get(field);
+  return typeof value === 'string' ? value : '';
+};
+
+describe('a whole tap: wearable -> terminal -> acquirer -> network -> token service and issuer', () => {
+  it('approves a qVSDC tap; the terminal sees the DPAN, the issuer the real PAN, the log neither', async () => {
+    rig = await buildRig();
+    const [w] = rig.wearables;
+    const report = await w!.tap(1234);
+    expect(report.outcome.status).toBe('approved');
+    expect(report.outcome.authorizationId).toMatch(/^[0-9]{6}$/);
+    const card = w!.cards[0]!;
+    expect(text(report.response, Field.pan)).toBe(card.dpan);
+    expect(rig.issuer.available(card.realPan)).toBe(100_000_000 - 1234);
+    // The merchant gets the token data (PAR, last four), never the real card number.
+    const tokenData = decodeTokenData(text(report.response, Field.additionalDataPrivate));
+    expect(tokenData.get('06')).toBe(card.dpan.slice(-4));
+    expect(
+      JSON.stringify([...report.response!.fields.values()].filter((v) => typeof v === 'string')),
+    ).not.toContain(card.realPan);
+    const records = await rig.store.all();
+    expect(records).toHaveLength(1);
+    expect(records[0]!.state).toBe('approved');
+    expect(records[0]!.dpan).toBe(card.dpan);
+    // The network's log: every message of the exchange, masked.
+    const mtis = rig.log.entries().map((e) => `${e.direction} ${e.peer} ${e.mti}`);
+    expect(mtis).toEqual([
+      'in acquirer 0100',
+      'out tsp 0100',
+      'in tsp 0110',
+      'out issuer 0100',
+      'in issuer 0110',
+      'out acquirer 0110',
+    ]);
+    const log = rig.log.text();
+    const hits = findClearPans(new TextEncoder().encode(log)).map((hit) =>
+      log.slice(hit.offset - 20, hit.offset + 25),
+    );
+    expect(hits).toEqual([]);
+    expect(log).not.toContain(card.realPan);
+    expect(log).toContain(`${card.realPan.slice(0, 6)}******${card.realPan.slice(-4)}`);
+    expect(log).toContain('[elided]');
+    // The acquirer never had the real card number: not in its database file nor its WAL.
+    for (const file of ['acquirer.db', 'acquirer.db-wal']) {
+      const path = join(rig.dir, file);
+      if (!existsSync(path)) continue;
+      const bytes = readFileSync(path);
+      expect(bytes.includes(Buffer.from(card.realPan))).toBe(false);
+      expect(findClearPans(bytes).some((hit) => hit.digits === card.realPan)).toBe(false);
+    }
+  });
+
+  it('approves an M/Chip tap after the wearer switches the default card', async () => {
+    rig = await buildRig();
+    const [w] = rig.wearables;
+    w!.se.setDefault('card-1');
+    const report = await w!.tap(999);
+    expect(report.outcome.status).toBe('approved');
+    expect(text(report.response, Field.pan)).toBe(w!.cards[1]!.dpan);
+    expect(rig.issuer.available(w!.cards[1]!.realPan)).toBe(100_000_000 - 999);
+  });
+
+  it('a token the token service has suspended is declined with its code; the issuer never hears of it', async () => {
+    rig = await buildRig();
+    const [w] = rig.wearables;
+    rig.tsp.token(w!.cards[0]!.dpan)!.status = 'suspended';
+    const report = await w!.tap(1000);
+    expect(report.outcome.status).toBe('declined');
+    expect(report.outcome.responseCode).toBe('62');
+    expect(rig.issuer.received).toEqual([]);
+    expect((await rig.store.all())[0]!.state).toBe('declined');
+  });
+
+  it('a replayed cryptogram (a copy of the first 0100 with a fresh STAN) is declined by the token service', async () => {
+    rig = await buildRig();
+    const [w] = rig.wearables;
+    const first = await w!.tap(500);
+    expect(first.outcome.status).toBe('approved');
+    // Same card data, the ATC already seen: refused with 82, nothing held.
+    const fields = new Map(first.request!.fields);
+    fields.set(Field.stan, '777777');
+    const acquirerReply = await rig.acquirer.handle(createMessage(interchangeSpec, '0100', fields));
+    expect(text(acquirerReply, Field.responseCode)).toBe('82');
+    expect(rig.issuer.effects.holds).toBe(1);
+  });
+
+  it('above the CVM limit: see phone without the PIN session, approved with it', async () => {
+    rig = await buildRig();
+    const [w] = rig.wearables;
+    expect((await w!.tap(8_000)).outcome.status).toBe('see-phone');
+    expect(w!.se.wearer.verifyPin('1234').status).toBe('verified');
+    const report = await w!.tap(8_000);
+    expect(report.outcome.status).toBe('approved');
+    expect(rig.issuer.effects.holds).toBe(1);
+  });
+
+  it('a silent issuer: stand-in approves within the limit with 48 20=Y, then delivers the 0120 advice', async () => {
+    rig = await buildRig({ standIn: [{ bin: '4012', maxAmount: 2_000, maxCardAmount: 3_000 }] });
+    const [w] = rig.wearables;
+    rig.issuer.silent = (m) => m.mti === '0100' || m.mti === '0120';
+    const report = await w!.tap(1_500);
+    expect(report.outcome.status).toBe('approved');
+    expect(decodeTokenData(text(report.response, Field.additionalDataPrivate)).get('20')).toBe('Y');
+    expect(rig.network.pendingAdvices).toBe(1);
+    // Over the per-card stand-in total: 91.
+    const over = await w!.tap(1_600);
+    expect(over.outcome.responseCode).toBe('91');
+    // Over the single-authorization limit: 91.
+    expect((await w!.tap(2_500)).outcome.responseCode).toBe('91');
+    rig.issuer.silent = () => false;
+    await rig.settle();
+    expect(rig.network.pendingAdvices).toBe(0);
+    expect(rig.issuer.effects.advicesPosted).toBe(1);
+    expect(rig.issuer.available(w!.cards[0]!.realPan)).toBe(100_000_000 - 1_500);
+    expect(rig.issuer.received.filter((m) => m === '0120' || m === '0121').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('no stand-in configured: a silent issuer means 91 and nothing approved', async () => {
+    rig = await buildRig();
+    rig.issuer.silent = () => true;
+    const report = await rig.wearables[0]!.tap(700);
+    expect(report.outcome.status).toBe('declined');
+    expect(report.outcome.responseCode).toBe('91');
+  });
+
+  it('the network answers too late for the acquirer: 91 at the terminal, one reversal at the issuer', async () => {
+    rig = await buildRig({ timeouts: { acquirer: 60, network: 400 } });
+    const [w] = rig.wearables;
+    // The issuer approves after 200 ms (the network waits up to 400 ms); the acquirer gives up at 60 ms.
+    rig.issuer.delayMs = (m) => (m.mti === '0100' ? 200 : 0);
+    const report = await w!.tap(321);
+    expect(report.outcome.status).toBe('declined');
+    expect(report.outcome.responseCode).toBe('91');
+    await rig.settle();
+    const records = await rig.store.all();
+    expect(records).toHaveLength(1);
+    expect(records[0]!.state).toBe('reversed');
+    expect(records[0]!.reversalAttempts).toBeGreaterThanOrEqual(1);
+    expect(rig.issuer.effects.holds).toBe(1);
+    expect(rig.issuer.effects.releases).toBe(1);
+    expect(rig.issuer.available(w!.cards[0]!.realPan)).toBe(100_000_000);
+    expect([...rig.issuer.holds().values()].map((h) => h.state)).toEqual(['released']);
+  });
+
+  it('batch capture takes the approved, not the declined or reversed, once', async () => {
+    rig = await buildRig();
+    const [w] = rig.wearables;
+    expect((await w!.tap(100)).outcome.status).toBe('approved');
+    rig.tsp.token(w!.cards[0]!.dpan)!.status = 'suspended';
+    expect((await w!.tap(200)).outcome.status).toBe('declined');
+    rig.tsp.token(w!.cards[0]!.dpan)!.status = 'active';
+    expect((await w!.tap(300)).outcome.status).toBe('approved');
+    const batch = await rig.acquirer.closeBatch('B0001');
+    expect(batch.map((c) => c.amount).sort()).toEqual([100, 300]);
+    expect(batch.every((c) => c.dpan === w!.cards[0]!.dpan)).toBe(true);
+    expect(await rig.acquirer.closeBatch('B0002')).toEqual([]);
+  });
+});

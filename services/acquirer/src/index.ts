@@ -1,0 +1,12 @@
+export { AcquirerHost, type AcquirerHostOptions } from './acquirer-host.ts';
+export {
+  AcquirerStore,
+  type AcquirerStoreOptions,
+  type AuthorizationRecord,
+  type Capture,
+  type Merchant,
+  type TerminalRecord,
+} from './acquirer-store.ts';
+export { authorizationKey, interchangeCodec } from './interchange-codec.ts';
+export { acquirerMigrations } from './migrations.ts';
+export { type AuthorizationState, finalStates } from './schema.ts';

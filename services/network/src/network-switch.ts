@@ -1,0 +1,433 @@
+import { createHash } from 'node:crypto';
+import {
+  encodeTokenData,
+  Field,
+  Mti,
+  originalDataElements,
+  ResponseCode,
+  TokenDataId,
+} from '@amulet/contracts';
+import type { FieldValue, Iso8583Message } from '@amulet/iso8583';
+import {
+  type Clock,
+  isTransportError,
+  sendUntilAcknowledged,
+  systemClock,
+  type TransportClient,
+} from '@amulet/transport';
+import { authorizationKey, text } from './interchange-codec.ts';
+import { editMessage, responseTo } from './message-edit.ts';
+import { MessageLog } from './message-log.ts';
+import { originalAuthorizationKey } from './original-key.ts';
+import type { RoutingTable } from './routing-table.ts';
+
+/** Stand-in limits for the cards of one BIN prefix, in minor units. */
+export interface StandInLimit {
+  /** A prefix of the real PAN (6 to 11 digits); the longest matching prefix applies. */
+  readonly bin: string;
+  /** Largest single authorization approved on the issuer's behalf. */
+  readonly maxAmount: number;
+  /** Largest total approved on the issuer's behalf for one card within `windowMs`. */
+  readonly maxCardAmount: number;
+}
+
+export interface NetworkSwitchOptions {
+  readonly routes: RoutingTable;
+  /** Destination name (from the routing table) -> the client that reaches it. */
+  readonly peers: ReadonlyMap<string, TransportClient<Iso8583Message>>;
+  readonly clock?: Clock;
+  readonly log?: MessageLog;
+  /** How long the token service has to answer a detokenize-and-validate 0100; default 2000 ms. */
+  readonly tokenServiceTimeoutMs?: number;
+  /** How long the issuer has before stand-in processing answers instead; default 2000 ms. */
+  readonly issuerTimeoutMs?: number;
+  /** How long the issuer has to acknowledge a reversal before the acquirer must repeat it; default 2000 ms. */
+  readonly reversalTimeoutMs?: number;
+  readonly standIn?: { readonly limits: readonly StandInLimit[]; readonly windowMs?: number };
+  /** 0120 advices and the switch's own 0420s: the wait for each answer, and the attempts before giving up (default 10 000). */
+  readonly advice?: { readonly intervalMs?: number; readonly maxAttempts?: number };
+  /** How long the route of an authorization is kept for its reversal; default 15 minutes. */
+  readonly routeTtlMs?: number;
+  readonly maxRoutes?: number;
+}
+
+/**
+ * What the switch remembers of one authorization, in memory only, for its reversal and its
+ * retransmissions: the issuer it went to and the real PAN behind the DPAN (never written out).
+ */
+interface RouteEntry {
+  readonly createdAt: number;
+  readonly done: Promise<Iso8583Message>;
+  issuer?: string;
+  realPan?: string;
+  realExpiry?: string;
+  /** The stand-in advice, while it is being delivered. */
+  advice?: Promise<void>;
+  /** The 0430 the acquirer got for this authorization's reversal, to answer repeats. */
+  reversalAnswer?: Iso8583Message;
+  reversalInFlight?: Promise<Iso8583Message | undefined>;
+}
+
+/** Fields every answer to the acquirer echoes (ISO 8583:1987 4.3, "mandatory echo"). */
+const echoFields = [
+  Field.pan,
+  Field.processingCode,
+  Field.amount,
+  Field.transmissionDateTime,
+  Field.stan,
+  Field.localTime,
+  Field.localDate,
+  Field.acquiringInstitutionId,
+  Field.retrievalReferenceNumber,
+  Field.terminalId,
+  Field.merchantId,
+  Field.currencyCode,
+];
+
+/**
+ * The network switch (DESIGN.md flow 5): routes an 0100 by BIN; a token BIN goes first to the
+ * token service, whose approving 0110 carries the real PAN and expiry that replace fields 2 and
+ * 14 on the way to the issuer found by the real PAN's BIN; the acquirer always gets the DPAN
+ * back. When the issuer is silent, stand-in processing approves within limits and tells the
+ * issuer by 0120 advice until it answers 0130. Reversals follow the route of their original.
+ */
+export class NetworkSwitch {
+  readonly log: MessageLog;
+  readonly #options: NetworkSwitchOptions;
+  readonly #clock: Clock;
+  readonly #routes = new Map<string, RouteEntry>();
+  /** Reversals that arrived for an authorization the switch had not seen: a late original is declined. */
+  readonly #tombstones = new Map<string, number>();
+  readonly #standInUse = new Map<string, { since: number; amount: number }>();
+  readonly #advices = new Set<Promise<void>>();
+  #authorizationIds = 0;
+  #closed = false;
+
+  constructor(options: NetworkSwitchOptions) {
+    this.#options = options;
+    this.#clock = options.clock ?? systemClock;
+    this.log = options.log ?? new MessageLog();
+  }
+
+  /** The transport handler for the acquirers' connections. */
+  readonly handle = async (message: Iso8583Message): Promise<Iso8583Message | undefined> => {
+    this.log.record(this.#clock.now(), 'in', 'acquirer', message);
+    const answer = await this.#dispatch(message);
+    if (answer !== undefined) this.log.record(this.#clock.now(), 'out', 'acquirer', answer);
+    return answer;
+  };
+
+  /** Stand-in advices not yet acknowledged. */
+  get pendingAdvices(): number {
+    return this.#advices.size;
+  }
+
+  /** Resolves when every stand-in advice has been acknowledged. */
+  async settled(): Promise<void> {
+    while (this.#advices.size > 0) await Promise.all([...this.#advices]);
+  }
+
+  /** Stops repeating advices (those not acknowledged are lost with the process: they hold a real PAN). */
+  close(): void {
+    this.#closed = true;
+  }
+
+  async #dispatch(message: Iso8583Message): Promise<Iso8583Message | undefined> {
+    switch (message.mti) {
+      case Mti.authorizationRequest:
+      case '0101':
+        return this.#authorize(message);
+      case Mti.reversalRequest:
+      case Mti.reversalAdvice:
+      case Mti.reversalAdviceRepeat:
+        return this.#reverse(message);
+      case Mti.networkManagementRequest:
+        return responseTo(
+          message,
+          [Field.transmissionDateTime, Field.stan, Field.acquiringInstitutionId, 70],
+          {
+            [Field.responseCode]: ResponseCode.approved,
+          },
+        );
+      default:
+        // A response or an advice response that matched nothing: nothing to answer.
+        if (/^0[0-9][13579][0-9]$/.test(message.mti)) return undefined;
+        return responseTo(message, echoFields, { [Field.responseCode]: ResponseCode.invalidTransaction });
+    }
+  }
+
+  #decline(request: Iso8583Message, code: string, extra: Record<number, FieldValue | undefined> = {}) {
+    return responseTo(request, echoFields, { [Field.responseCode]: code, ...extra });
+  }
+
+  #prune(): void {
+    const ttl = this.#options.routeTtlMs ?? 15 * 60_000;
+    const max = this.#options.maxRoutes ?? 100_000;
+    const now = this.#clock.now();
+    for (const [key, entry] of this.#routes) {
+      if (now - entry.createdAt <= ttl && this.#routes.size <= max) break;
+      this.#routes.delete(key);
+    }
+    for (const [key, at] of this.#tombstones) {
+      if (now - at <= ttl && this.#tombstones.size <= max) break;
+      this.#tombstones.delete(key);
+    }
+    // Stand-in totals per card: kept for one window, at most `maxRoutes` cards.
+    const windowMs = this.#options.standIn?.windowMs ?? 24 * 3_600_000;
+    for (const [card, use] of this.#standInUse) {
+      if (now - use.since < windowMs && this.#standInUse.size <= max) break;
+      this.#standInUse.delete(card);
+    }
+  }
+
+  async #authorize(request: Iso8583Message): Promise<Iso8583Message> {
+    const key = authorizationKey(request);
+    const known = this.#routes.get(key);
+    // A repeat (0101, or a duplicated 0100) joins the first: one effect, the same answer.
+    if (known !== undefined) return known.done;
+    if (this.#tombstones.has(key)) return this.#decline(request, ResponseCode.duplicateTransmission);
+    this.#prune();
+    let settle!: (answer: Iso8583Message) => void;
+    const entry: RouteEntry = {
+      createdAt: this.#clock.now(),
+      done: new Promise<Iso8583Message>((resolve) => {
+        settle = resolve;
+      }),
+    };
+    this.#routes.set(key, entry);
+    const answer = await this.#route(request, entry).catch(() =>
+      this.#decline(request, ResponseCode.systemMalfunction),
+    );
+    settle(answer);
+    return answer;
+  }
+
+  async #route(request: Iso8583Message, entry: RouteEntry): Promise<Iso8583Message> {
+    const dpanOrPan = text(request, Field.pan);
+    const first = this.#options.routes.find(dpanOrPan);
+    if (first === undefined) return this.#decline(request, ResponseCode.invalidCardNumber);
+    let toIssuer = request;
+    let realPan = dpanOrPan;
+    let tokenData: string | undefined;
+    if (first.kind === 'token') {
+      const tsp = this.#options.peers.get(first.destination);
+      if (tsp === undefined) return this.#decline(request, ResponseCode.issuerUnavailable);
+      let verdict: Iso8583Message;
+      try {
+        this.log.record(this.#clock.now(), 'out', first.destination, request);
+        verdict = await tsp.request(request, { timeoutMs: this.#options.tokenServiceTimeoutMs ?? 2000 });
+        this.log.record(this.#clock.now(), 'in', first.destination, verdict);
+      } catch (error) {
+        if (isTransportError(error)) return this.#decline(request, ResponseCode.issuerUnavailable);
+        throw error;
+      }
+      const code = text(verdict, Field.responseCode);
+      const verdictData = verdict.fields.get(Field.additionalDataPrivate);
+      // The token service refused: its field 39 (and its reasons in 48) go straight back.
+      if (code !== ResponseCode.approved)
+        return this.#decline(request, code === '' ? ResponseCode.systemMalfunction : code, {
+          [Field.additionalDataPrivate]: verdictData,
+        });
+      realPan = text(verdict, Field.pan);
+      tokenData = typeof verdictData === 'string' ? verdictData : undefined;
+      toIssuer = editMessage(request, {
+        [Field.pan]: realPan,
+        [Field.expiry]: verdict.fields.get(Field.expiry),
+        [Field.additionalDataPrivate]: tokenData,
+      });
+      entry.realExpiry = text(verdict, Field.expiry);
+    }
+    const target = this.#options.routes.find(realPan);
+    if (target === undefined || target.kind !== 'issuer')
+      return this.#decline(request, ResponseCode.invalidCardNumber, {
+        [Field.additionalDataPrivate]: tokenData,
+      });
+    const issuer = this.#options.peers.get(target.destination);
+    entry.issuer = target.destination;
+    entry.realPan = realPan;
+    let answer: Iso8583Message;
+    try {
+      if (issuer === undefined) throw new Error('no client');
+      this.log.record(this.#clock.now(), 'out', target.destination, toIssuer);
+      answer = await issuer.request(toIssuer, { timeoutMs: this.#options.issuerTimeoutMs ?? 2000 });
+      this.log.record(this.#clock.now(), 'in', target.destination, answer);
+    } catch (error) {
+      if (issuer !== undefined && !isTransportError(error)) throw error;
+      return this.#standIn(request, toIssuer, entry, realPan, tokenData);
+    }
+    // Back to the acquirer: the DPAN (field 2 as the acquirer sent it), never the real PAN.
+    const issuerData = answer.fields.get(Field.additionalDataPrivate);
+    return responseTo(request, echoFields, {
+      [Field.authorizationIdResponse]: answer.fields.get(Field.authorizationIdResponse),
+      [Field.responseCode]: text(answer, Field.responseCode) || ResponseCode.systemMalfunction,
+      [Field.additionalResponseData]: answer.fields.get(Field.additionalResponseData),
+      [Field.additionalDataPrivate]: tokenData ?? issuerData,
+      [Field.iccData]: answer.fields.get(Field.iccData),
+    });
+  }
+
+  /** Stand-in processing: approve within the BIN's limits on the issuer's behalf, else 91. */
+  #standIn(
+    request: Iso8583Message,
+    toIssuer: Iso8583Message,
+    entry: RouteEntry,
+    realPan: string,
+    tokenData: string | undefined,
+  ): Iso8583Message {
+    const amount = Number(text(request, Field.amount) || 'NaN');
+    const limit = (this.#options.standIn?.limits ?? [])
+      .filter((candidate) => realPan.startsWith(candidate.bin))
+      .sort((a, b) => b.bin.length - a.bin.length)[0];
+    const now = this.#clock.now();
+    const card = createHash('sha256').update(realPan).digest('hex');
+    const windowMs = this.#options.standIn?.windowMs ?? 24 * 3_600_000;
+    const used = this.#standInUse.get(card);
+    const usedAmount = used !== undefined && now - used.since < windowMs ? used.amount : 0;
+    if (
+      limit === undefined ||
+      !Number.isSafeInteger(amount) ||
+      amount > limit.maxAmount ||
+      usedAmount + amount > limit.maxCardAmount
+    ) {
+      // The issuer may have approved after all, its answer lost or late: reverse it there, so the
+      // 91 the acquirer gets is the only outcome (ISO 8583:1987 reversal advice, 0420/0421).
+      this.#track(entry, this.#deliverAdvice(entry.issuer ?? '', reversalOf(toIssuer)));
+      return this.#decline(request, ResponseCode.issuerUnavailable, {
+        [Field.additionalDataPrivate]: tokenData,
+      });
+    }
+    const current = used !== undefined && now - used.since < windowMs;
+    // A new window goes to the end of the map, which is kept in order of window start for pruning.
+    if (!current) this.#standInUse.delete(card);
+    this.#standInUse.set(card, { since: current ? used.since : now, amount: usedAmount + amount });
+    this.#authorizationIds = (this.#authorizationIds + 1) % 100_000;
+    const authorizationId = `S${String(this.#authorizationIds).padStart(5, '0')}`;
+    const standInData = (tokenData ?? '') + encodeTokenData([[TokenDataId.standIn, 'Y']]);
+    const advice = editMessage(
+      toIssuer,
+      {
+        [Field.authorizationIdResponse]: authorizationId,
+        [Field.responseCode]: ResponseCode.approved,
+        [Field.additionalDataPrivate]: standInData,
+      },
+      Mti.authorizationAdvice,
+    );
+    this.#track(entry, this.#deliverAdvice(entry.issuer ?? '', advice));
+    return responseTo(request, echoFields, {
+      [Field.authorizationIdResponse]: authorizationId,
+      [Field.responseCode]: ResponseCode.approved,
+      [Field.additionalDataPrivate]: standInData,
+    });
+  }
+
+  #track(entry: RouteEntry, delivery: Promise<void>): void {
+    entry.advice = delivery;
+    this.#advices.add(delivery);
+    void delivery.finally(() => this.#advices.delete(delivery));
+  }
+
+  /** Sends an advice (0120 or 0420) and its repeats (0121, 0421) until the issuer answers. */
+  async #deliverAdvice(issuerName: string, advice: Iso8583Message): Promise<void> {
+    const issuer = this.#options.peers.get(issuerName);
+    if (issuer === undefined) return;
+    const intervalMs = this.#options.advice?.intervalMs ?? 2000;
+    // One round of repeats: a second round would open with a plain send of a key still reserved
+    // for the late answer (docs/transport.md), so "until acknowledged" is one long round.
+    const maxAttempts = this.#options.advice?.maxAttempts ?? 10_000;
+    while (!this.#closed) {
+      try {
+        this.log.record(this.#clock.now(), 'out', issuerName, advice);
+        const { response } = await sendUntilAcknowledged(issuer, advice, {
+          repeat: repeatOf,
+          intervalMs,
+          maxAttempts,
+          clock: this.#clock,
+        });
+        this.log.record(this.#clock.now(), 'in', issuerName, response);
+        return;
+      } catch (error) {
+        // Given up (ERR_NOT_ACKNOWLEDGED) or closed: the advice is lost with the process (it holds a real PAN).
+        if (!isTransportError(error) || error.code === 'ERR_NOT_ACKNOWLEDGED' || error.code === 'ERR_CLOSED')
+          return;
+        await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, intervalMs));
+      }
+    }
+  }
+
+  async #reverse(reversal: Iso8583Message): Promise<Iso8583Message | undefined> {
+    const key = originalAuthorizationKey(reversal);
+    if (key === undefined) return this.#decline(reversal, ResponseCode.formatError);
+    const entry = this.#routes.get(key);
+    if (entry === undefined) {
+      // Never seen: nothing reached an issuer. Acknowledge, and decline the original if it comes late.
+      this.#tombstones.set(key, this.#clock.now());
+      return this.#decline(reversal, ResponseCode.approved);
+    }
+    await entry.done;
+    if (entry.reversalAnswer !== undefined) return editMessage(entry.reversalAnswer, {});
+    if (entry.issuer === undefined || entry.realPan === undefined)
+      return this.#remember(entry, this.#decline(reversal, ResponseCode.approved));
+    if (entry.reversalInFlight !== undefined) return undefined; // the acquirer repeats until answered
+    const flight = this.#forwardReversal(reversal, entry);
+    entry.reversalInFlight = flight;
+    try {
+      return await flight;
+    } finally {
+      delete entry.reversalInFlight;
+    }
+  }
+
+  async #forwardReversal(reversal: Iso8583Message, entry: RouteEntry): Promise<Iso8583Message | undefined> {
+    // A stand-in approval reaches the issuer as an advice first, so the reversal finds its original.
+    if (entry.advice !== undefined) await entry.advice;
+    const issuerName = entry.issuer!;
+    const issuer = this.#options.peers.get(issuerName);
+    if (issuer === undefined) return undefined;
+    const changes: Record<number, FieldValue | undefined> = { [Field.pan]: entry.realPan };
+    if (entry.realExpiry !== undefined) changes[Field.expiry] = entry.realExpiry;
+    const forward = editMessage(reversal, changes);
+    try {
+      this.log.record(this.#clock.now(), 'out', issuerName, forward);
+      const answer = await issuer.request(forward, {
+        timeoutMs: this.#options.reversalTimeoutMs ?? 2000,
+        retransmission: true,
+      });
+      this.log.record(this.#clock.now(), 'in', issuerName, answer);
+      return this.#remember(
+        entry,
+        responseTo(reversal, echoFields, {
+          [Field.responseCode]: text(answer, Field.responseCode) || ResponseCode.approved,
+        }),
+      );
+    } catch (error) {
+      if (isTransportError(error)) return undefined;
+      throw error;
+    }
+  }
+
+  #remember(entry: RouteEntry, answer: Iso8583Message): Iso8583Message {
+    entry.reversalAnswer = answer;
+    return answer;
+  }
+}
+
+/** The 0420 that undoes an 0100 sent to the issuer, with field 90 naming it. */
+function reversalOf(request: Iso8583Message): Iso8583Message {
+  return editMessage(
+    request,
+    {
+      [Field.iccData]: undefined,
+      [Field.originalDataElements]: originalDataElements({
+        mti: request.mti,
+        stan: text(request, Field.stan),
+        transmissionDateTime: text(request, Field.transmissionDateTime),
+        acquiringInstitutionId: text(request, Field.acquiringInstitutionId),
+      }),
+    },
+    Mti.reversalAdvice,
+  );
+}
+
+function repeatOf(message: Iso8583Message): Iso8583Message {
+  return editMessage(message, {}, `${message.mti.slice(0, 3)}1`);
+}
