@@ -73,7 +73,7 @@ export const PosEntryMode = {
 
 /** True when field 22 says the card was read contactless from its chip. */
 export function isContactlessChip(posEntryMode: string | undefined): boolean {
-  return posEntryMode !== undefined && posEntryMode.startsWith('07');
+  return posEntryMode?.startsWith('07') === true;
 }
 
 /** Field 25, POS condition code. */

@@ -11,6 +11,17 @@ export {
   transactionKey,
 } from './authorization.ts';
 export {
+  authorizationKey,
+  editMessage,
+  type InterchangeCodec,
+  institutionId,
+  interchangeCodec,
+  isResponseMti,
+  originalAuthorizationKey,
+  responseTo,
+  text,
+} from './interchange.ts';
+export {
   describeResponseCode,
   isApproval,
   ResponseCode,

@@ -1,10 +1,14 @@
 import {
+  authorizationKey,
   Field,
+  institutionId,
   interchangeSpec,
   isApproval,
   Mti,
   originalDataElements,
   ResponseCode,
+  responseTo,
+  text,
   transactionKey,
 } from '@amulet/contracts';
 import { createMessage, type FieldValue, type Iso8583Message } from '@amulet/iso8583';
@@ -22,8 +26,6 @@ import type {
   Merchant,
   TerminalRecord,
 } from './acquirer-store.ts';
-import { authorizationKey, institutionId, text } from './interchange-codec.ts';
-import { responseTo } from './message-edit.ts';
 import { type AuthorizationState, finalStates } from './schema.ts';
 
 export interface AcquirerHostOptions {

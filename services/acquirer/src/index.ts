@@ -1,3 +1,4 @@
+export { authorizationKey, interchangeCodec } from '@amulet/contracts';
 export { AcquirerHost, type AcquirerHostOptions } from './acquirer-host.ts';
 export {
   AcquirerStore,
@@ -7,6 +8,5 @@ export {
   type Merchant,
   type TerminalRecord,
 } from './acquirer-store.ts';
-export { authorizationKey, interchangeCodec } from './interchange-codec.ts';
 export { acquirerMigrations } from './migrations.ts';
 export { type AuthorizationState, finalStates } from './schema.ts';

@@ -2,15 +2,19 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Field, interchangeSpec, originalDataElements } from '@amulet/contracts';
+import {
+  authorizationKey,
+  Field,
+  interchangeSpec,
+  originalDataElements,
+  responseTo,
+} from '@amulet/contracts';
 import { createMessage, type FieldValue, type Iso8583Message } from '@amulet/iso8583';
 import { postgresConnectionDefaults } from '@amulet/store';
 import { createMemoryTransport, type Transport } from '@amulet/transport';
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AcquirerHost, AcquirerStore, type AcquirerStoreOptions, interchangeCodec } from '../src/index.ts';
-import { authorizationKey } from '../src/interchange-codec.ts';
-import { responseTo } from '../src/message-edit.ts';
 
 const DPAN = '4761739001010010';
 const cleanups: (() => Promise<void>)[] = [];

@@ -1,11 +1,16 @@
 import { createHash } from 'node:crypto';
 import {
+  authorizationKey,
+  editMessage,
   encodeTokenData,
   Field,
   Mti,
+  originalAuthorizationKey,
   originalDataElements,
   ResponseCode,
+  responseTo,
   TokenDataId,
+  text,
 } from '@amulet/contracts';
 import type { FieldValue, Iso8583Message } from '@amulet/iso8583';
 import {
@@ -15,10 +20,7 @@ import {
   systemClock,
   type TransportClient,
 } from '@amulet/transport';
-import { authorizationKey, text } from './interchange-codec.ts';
-import { editMessage, responseTo } from './message-edit.ts';
 import { MessageLog } from './message-log.ts';
-import { originalAuthorizationKey } from './original-key.ts';
 import type { RoutingTable } from './routing-table.ts';
 
 /** Stand-in limits for the cards of one BIN prefix, in minor units. */

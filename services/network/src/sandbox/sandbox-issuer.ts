@@ -1,8 +1,13 @@
-import { Field, Mti, ResponseCode } from '@amulet/contracts';
+import {
+  authorizationKey,
+  Field,
+  Mti,
+  originalAuthorizationKey,
+  ResponseCode,
+  responseTo,
+  text,
+} from '@amulet/contracts';
 import type { Iso8583Message } from '@amulet/iso8583';
-import { authorizationKey, text } from '../interchange-codec.ts';
-import { responseTo } from '../message-edit.ts';
-import { originalAuthorizationKey } from '../original-key.ts';
 
 interface Hold {
   readonly pan: string;

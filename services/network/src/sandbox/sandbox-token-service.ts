@@ -1,11 +1,17 @@
 import { fromHex, toHex } from '@amulet/bytes';
-import { encodeTokenData, Field, isContactlessChip, ResponseCode, TokenDataId } from '@amulet/contracts';
+import {
+  encodeTokenData,
+  Field,
+  isContactlessChip,
+  ResponseCode,
+  responseTo,
+  TokenDataId,
+  text,
+} from '@amulet/contracts';
 import { verifyCryptogram } from '@amulet/emv';
 import type { Iso8583Message } from '@amulet/iso8583';
 import { cryptogramData, type SupportedCvn } from '@amulet/secure-element';
 import type { TlvNode } from '@amulet/tlv';
-import { text } from '../interchange-codec.ts';
-import { responseTo } from '../message-edit.ts';
 
 /** One token the sandbox token service knows: the DPAN, the real card behind it, and its key. */
 export interface SandboxToken {

@@ -1,8 +1,13 @@
-import { Field, interchangeSpec } from '@amulet/contracts';
 import { createMessage, type FieldValue, Iso8583Error } from '@amulet/iso8583';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { authorizationKey, interchangeCodec, originalAuthorizationKey } from '../src/index.ts';
+import {
+  authorizationKey,
+  Field,
+  interchangeCodec,
+  interchangeSpec,
+  originalAuthorizationKey,
+} from '../src/index.ts';
 
 const digits = (min: number, max: number) =>
   fc.string({ unit: fc.constantFrom(...'0123456789'), minLength: min, maxLength: max });
