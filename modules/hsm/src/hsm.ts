@@ -12,6 +12,7 @@ export type KeyAlgorithm = 'tdes' | 'aes' | 'ec-p256';
  * - `mac`: MAC generation and verification (M3 for ISO 9797-1 algorithm 3, M6 for CMAC).
  * - `pin-encryption`: PIN block encryption (P0).
  * - `signing`: ECDSA P-256 signing (S0).
+ * - `key-agreement`: ECDH P-256 (NIST SP 800-56A), e.g. the token service's JWE key (RFC 7518 4.6).
  */
 export type KeyUsage =
   | 'imk-ac'
@@ -20,7 +21,8 @@ export type KeyUsage =
   | 'data-key-wrap'
   | 'mac'
   | 'pin-encryption'
-  | 'signing';
+  | 'signing'
+  | 'key-agreement';
 
 /** What the HSM tells about a key: never its value. */
 export interface KeyAttributes {
@@ -172,7 +174,16 @@ export interface Hsm {
   translatePinBlock(input: TranslatePinBlockInput): Promise<Uint8Array>;
   /** ECDSA P-256 over SHA-256 of the message; the signature DER-encoded (SEC 1 / RFC 3279). */
   sign(input: { readonly keyId: string; readonly message: Uint8Array }): Promise<Uint8Array>;
-  /** The public key as DER SubjectPublicKeyInfo (RFC 5480). */
+  /** The public key as DER SubjectPublicKeyInfo (RFC 5480), of a `signing` or `key-agreement` key. */
   getPublicKey(keyId: string): Promise<Uint8Array>;
+  /**
+   * ECDH on P-256 (NIST SP 800-56A 5.7.1.2) between a `key-agreement` key and a peer's public key
+   * (DER SubjectPublicKeyInfo): the shared secret Z, 32 bytes, for a key derivation the caller runs
+   * at once (as PKCS#11 CKM_ECDH1_DERIVE with CKD_NULL gives it).
+   */
+  deriveSharedSecret(input: {
+    readonly keyId: string;
+    readonly peerPublicKey: Uint8Array;
+  }): Promise<Uint8Array>;
   close(): Promise<void>;
 }

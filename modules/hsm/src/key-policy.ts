@@ -21,6 +21,7 @@ const USAGE_ALGORITHMS: Readonly<Record<KeyUsage, readonly KeyAlgorithm[]>> = {
   mac: ['tdes', 'aes'],
   'pin-encryption': ['tdes', 'aes'],
   signing: ['ec-p256'],
+  'key-agreement': ['ec-p256'],
 };
 
 export function checkKeyShape(algorithm: unknown, length: number, usage: unknown): void {

@@ -1,4 +1,4 @@
-import { createVerify, randomBytes } from 'node:crypto';
+import { createPublicKey, createVerify, diffieHellman, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { fromHex, toHex, xor } from '@amulet/bytes';
 import {
   arpcMethod2,
@@ -21,7 +21,7 @@ export interface BackendFactory {
    * Operations the backend refuses with ERR_HSM_UNSUPPORTED (the suite checks that it does, and
    * enters the keys those tests need from components instead of key blocks).
    */
-  readonly unsupported?: readonly ('tr31' | 'emv-tdes' | 'iso9797-alg3')[];
+  readonly unsupported?: readonly ('tr31' | 'emv-tdes' | 'iso9797-alg3' | 'ecdh')[];
 }
 
 const random = (length: number): Uint8Array => new Uint8Array(randomBytes(length));
@@ -369,6 +369,35 @@ export function hsmConformance(name: string, factory: BackendFactory): void {
       expect(
         ((await rejection(hsm.exportKey({ keyId: 'sign-1', kekId: 'kek-tdes' }))) as HsmError).code,
       ).toBe('ERR_HSM_NOT_EXPORTABLE');
+    });
+
+    it('agrees an ECDH P-256 secret equal to node:crypto on the other side, or refuses as unsupported', async () => {
+      const peer = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const peerSpki = new Uint8Array(peer.publicKey.export({ format: 'der', type: 'spki' }));
+      if (factory.unsupported?.includes('ecdh')) {
+        const error = (await rejection(
+          hsm.generateKey({ keyId: 'ka-1', algorithm: 'ec-p256', usage: 'key-agreement' }),
+        )) as HsmError;
+        expect(error.code).toBe('ERR_HSM_UNSUPPORTED');
+        return;
+      }
+      await hsm.generateKey({ keyId: 'ka-1', algorithm: 'ec-p256', usage: 'key-agreement' });
+      const spki = await hsm.getPublicKey('ka-1');
+      const z = await hsm.deriveSharedSecret({ keyId: 'ka-1', peerPublicKey: peerSpki });
+      const expected = diffieHellman({
+        privateKey: peer.privateKey,
+        publicKey: createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' }),
+      });
+      expect(toHex(z)).toBe(toHex(new Uint8Array(expected)));
+      // A key of another usage is refused; so is a peer key that is not P-256.
+      expect(
+        ((await rejection(hsm.deriveSharedSecret({ keyId: 'sign-1', peerPublicKey: peerSpki }))) as HsmError)
+          .code,
+      ).toBe('ERR_HSM_KEY_USAGE');
+      expect(
+        ((await rejection(hsm.deriveSharedSecret({ keyId: 'ka-1', peerPublicKey: random(40) }))) as HsmError)
+          .code,
+      ).toBe('ERR_HSM_DATA');
     });
 
     it('error messages carry no key material', async () => {

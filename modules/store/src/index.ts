@@ -11,6 +11,7 @@ import {
   RequestorRepository,
   VaultRepository,
 } from './repositories.ts';
+import { TokenCardRepository, WebhookRepository } from './tsp-repositories.ts';
 
 export type { Dialect, Engine, Querier } from './engine.ts';
 export {
@@ -41,6 +42,7 @@ export {
   VaultRepository,
 } from './repositories.ts';
 export { findClearPans, luhnValid, type PanHit } from './scanner.ts';
+export { TokenCardRepository, WebhookRepository } from './tsp-repositories.ts';
 export type * from './types.ts';
 
 export type StoreOptions =
@@ -73,6 +75,8 @@ export interface Repositories {
   readonly atc: AtcRepository;
   readonly idempotency: IdempotencyRepository;
   readonly audit: AuditRepository;
+  readonly cards: TokenCardRepository;
+  readonly webhooks: WebhookRepository;
 }
 
 export interface Store extends Repositories {
@@ -93,6 +97,8 @@ function repositories(engine: Engine, now: Clock, q: Querier | undefined): Repos
     atc: new AtcRepository(engine, now, q),
     idempotency: new IdempotencyRepository(engine, now, q),
     audit: new AuditRepository(engine, now, q),
+    cards: new TokenCardRepository(engine, now, q),
+    webhooks: new WebhookRepository(engine, now, q),
   };
 }
 

@@ -63,6 +63,26 @@ export const migrations: readonly Migration[] = [
         hash TEXT NOT NULL)`,
     ],
   },
+  {
+    id: 4,
+    name: 'token card profiles, provisioning, card metadata, webhooks',
+    statements: [
+      `CREATE TABLE token_cards (token_id TEXT PRIMARY KEY REFERENCES tokens (id), cvn INTEGER NOT NULL,
+        psn TEXT NOT NULL, imk_key_id TEXT NOT NULL, provisioning TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      `CREATE TABLE card_metadata (pan_record_id TEXT PRIMARY KEY REFERENCES pan_records (id),
+        metadata TEXT NOT NULL, updated_at TEXT NOT NULL)`,
+      `CREATE TABLE webhook_subscriptions (id TEXT PRIMARY KEY, requestor_trid TEXT NOT NULL,
+        url TEXT NOT NULL, event_types TEXT NOT NULL, created_at TEXT NOT NULL)`,
+      'CREATE INDEX webhook_subscriptions_requestor ON webhook_subscriptions (requestor_trid)',
+      `CREATE TABLE webhook_events (id TEXT PRIMARY KEY, requestor_trid TEXT NOT NULL, event_type TEXT NOT NULL,
+        payload TEXT NOT NULL, created_at TEXT NOT NULL)`,
+      `CREATE TABLE webhook_deliveries (event_id TEXT NOT NULL REFERENCES webhook_events (id),
+        subscription_id TEXT NOT NULL REFERENCES webhook_subscriptions (id), state TEXT NOT NULL,
+        attempts INTEGER NOT NULL, next_attempt_at TEXT NOT NULL, last_status INTEGER NOT NULL,
+        PRIMARY KEY (event_id, subscription_id))`,
+      'CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at)',
+    ],
+  },
 ];
 
 function ddl(statement: string, dialect: Dialect): string {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import { type Engine, isUniqueViolation, type Querier } from './engine.ts';
 import { StoreError } from './errors.ts';
 import type { PanRecordTable, Schema, TokenTable } from './schema.ts';
@@ -26,7 +26,7 @@ import type {
 export type Clock = () => Date;
 
 /** Shared plumbing: a repository is bound either to the engine (each write its own transaction) or to one transaction. */
-abstract class Repository {
+export abstract class Repository {
   protected readonly db: Kysely<Schema>;
   constructor(
     protected readonly engine: Engine,
@@ -49,7 +49,7 @@ abstract class Repository {
   }
 }
 
-function check(ok: boolean, message: string): void {
+export function check(ok: boolean, message: string): void {
   if (!ok) throw new StoreError('ERR_STORE_INPUT', message);
 }
 
@@ -66,6 +66,30 @@ async function unique<T>(table: string, work: () => Promise<T>): Promise<T> {
 }
 
 const bytes = (value: Uint8Array): Uint8Array => new Uint8Array(value);
+
+const compiledQueries = new Map<string, CompiledQuery>();
+
+/**
+ * The hot path's statements are built and compiled by Kysely once per dialect, then reused with
+ * new parameters (compiling costs tens of microseconds per call). `parameters` must be given in
+ * the order the built query holds them; a count that differs is a bug and throws.
+ */
+export function reusable(
+  dialect: string,
+  key: string,
+  build: () => CompiledQuery,
+  parameters: readonly unknown[],
+): CompiledQuery {
+  const cacheKey = `${dialect}:${key}`;
+  let compiled = compiledQueries.get(cacheKey);
+  if (compiled === undefined) {
+    compiled = build();
+    compiledQueries.set(cacheKey, compiled);
+  }
+  if (compiled.parameters.length !== parameters.length)
+    throw new StoreError('ERR_STORE_INPUT', `query ${key} takes ${compiled.parameters.length} parameters`);
+  return { ...compiled, parameters };
+}
 
 export class RequestorRepository extends Repository {
   async add(input: Omit<TokenRequestor, 'createdAt'>): Promise<TokenRequestor> {
@@ -237,7 +261,7 @@ export type StatusResult =
 
 const statuses: readonly string[] = ['inactive', 'active', 'suspended', 'deleted'];
 
-function panRecordFromRow(r: PanRecordTable): PanRecord {
+export function panRecordFromRow(r: PanRecordTable): PanRecord {
   return {
     id: r.id,
     panLookup: bytes(r.pan_lookup),
@@ -250,7 +274,7 @@ function panRecordFromRow(r: PanRecordTable): PanRecord {
   };
 }
 
-function tokenFromRow(r: TokenTable): TokenRecord {
+export function tokenFromRow(r: TokenTable): TokenRecord {
   return {
     id: r.id,
     dpan: r.dpan,
@@ -587,41 +611,63 @@ export class AtcRepository extends Repository {
 
   async commit(request: AtcCommitRequest): Promise<AtcCommitResult> {
     check(Number.isInteger(request.atc) && request.atc >= 0 && request.atc <= 0xffff, 'an ATC is 0 to 65535');
+    const d = this.engine.dialect;
+    const db = this.db;
     return this.tx(async (q) => {
       // Status first, in the same transaction. On PostgreSQL FOR SHARE waits for an uncommitted
       // suspension and blocks a new one until this commits, so the two are ordered; on SQLite the
       // single writer orders them.
-      let statusQuery = this.db
-        .selectFrom('tokens')
-        .select(['status', 'status_version'])
-        .where('id', '=', request.tokenId);
-      if (this.pg) statusQuery = statusQuery.forShare();
-      const token = (await q.all<{ status: string; status_version: number }>(statusQuery.compile()))[0];
+      const token = (
+        await q.all<{ status: string; status_version: number }>(
+          reusable(
+            d,
+            'atc.status',
+            () => {
+              const query = db.selectFrom('tokens').select(['status', 'status_version']).where('id', '=', '');
+              return (this.pg ? query.forShare() : query).compile();
+            },
+            [request.tokenId],
+          ),
+        )
+      )[0];
       if (token === undefined) throw new StoreError('ERR_STORE_NOT_FOUND', 'no token has this id');
       await q.run(
-        this.db
-          .insertInto('atc_marks')
-          .values({ token_id: request.tokenId, high_water: -1 })
-          .onConflict((oc) => oc.column('token_id').doNothing())
-          .compile(),
+        reusable(
+          d,
+          'atc.mark',
+          () =>
+            db
+              .insertInto('atc_marks')
+              .values({ token_id: '', high_water: -1 })
+              .onConflict((oc) => oc.column('token_id').doNothing())
+              .compile(),
+          [request.tokenId, -1],
+        ),
       );
+      const markQuery = reusable(
+        d,
+        'atc.read-mark',
+        () => db.selectFrom('atc_marks').select('high_water').where('token_id', '=', '').compile(),
+        [request.tokenId],
+      );
+      const previous = Number((await q.all<{ high_water: number }>(markQuery))[0]?.high_water ?? -1);
       // Compare-and-set: a racing copy waits on the row lock (PostgreSQL) and then sees the new mark.
       const raised = await q.run(
-        this.db
-          .updateTable('atc_marks')
-          .set({ high_water: request.atc })
-          .where('token_id', '=', request.tokenId)
-          .where('high_water', '<', request.atc)
-          .compile(),
+        reusable(
+          d,
+          'atc.raise',
+          () =>
+            db
+              .updateTable('atc_marks')
+              .set({ high_water: 0 })
+              .where('token_id', '=', '')
+              .where('high_water', '<', 0)
+              .compile(),
+          [request.atc, request.tokenId, request.atc],
+        ),
       );
       if (raised === 0) {
-        const mark = await q.all<{ high_water: number }>(
-          this.db
-            .selectFrom('atc_marks')
-            .select('high_water')
-            .where('token_id', '=', request.tokenId)
-            .compile(),
-        );
+        const mark = await q.all<{ high_water: number }>(markQuery);
         return { kind: 'replay', highWater: Number(mark[0]?.high_water ?? -1) };
       }
       const statusVersion = Number(token.status_version);
@@ -641,24 +687,23 @@ export class AtcRepository extends Repository {
       // The primary key (token_id, atc) is the second guard: an ATC is recorded at most once.
       try {
         await q.run(
-          this.db
-            .insertInto('atc_verdicts')
-            .values({
-              token_id: request.tokenId,
-              atc: request.atc,
-              verdict,
-              reasons: JSON.stringify(reasons),
-              status_version: statusVersion,
-              at: this.stamp(),
-            })
-            .compile(),
+          reusable(
+            d,
+            'atc.verdict',
+            () =>
+              db
+                .insertInto('atc_verdicts')
+                .values({ token_id: '', atc: 0, verdict: '', reasons: '', status_version: 0, at: '' })
+                .compile(),
+            [request.tokenId, request.atc, verdict, JSON.stringify(reasons), statusVersion, this.stamp()],
+          ),
         );
       } catch (cause) {
         if (isUniqueViolation(cause))
           throw new StoreError('ERR_STORE_DUPLICATE', 'this ATC is already recorded', { cause });
         throw cause;
       }
-      return { kind: 'recorded', verdict, reasons, statusVersion };
+      return { kind: 'recorded', verdict, reasons, statusVersion, previousHighWater: previous };
     });
   }
 

@@ -96,6 +96,46 @@ export interface AuditLogTable {
   hash: string;
 }
 
+export interface TokenCardTable {
+  token_id: string;
+  cvn: number;
+  psn: string;
+  imk_key_id: string;
+  provisioning: string;
+  updated_at: string;
+}
+
+export interface CardMetadataTable {
+  pan_record_id: string;
+  metadata: string;
+  updated_at: string;
+}
+
+export interface WebhookSubscriptionTable {
+  id: string;
+  requestor_trid: string;
+  url: string;
+  event_types: string;
+  created_at: string;
+}
+
+export interface WebhookEventTable {
+  id: string;
+  requestor_trid: string;
+  event_type: string;
+  payload: string;
+  created_at: string;
+}
+
+export interface WebhookDeliveryTable {
+  event_id: string;
+  subscription_id: string;
+  state: string;
+  attempts: number;
+  next_attempt_at: string;
+  last_status: number;
+}
+
 export interface MigrationTable {
   id: number;
   name: string;
@@ -115,4 +155,9 @@ export interface Schema {
   idempotency_keys: IdempotencyTable;
   audit_log: AuditLogTable;
   store_migrations: MigrationTable;
+  token_cards: TokenCardTable;
+  card_metadata: CardMetadataTable;
+  webhook_subscriptions: WebhookSubscriptionTable;
+  webhook_events: WebhookEventTable;
+  webhook_deliveries: WebhookDeliveryTable;
 }

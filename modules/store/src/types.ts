@@ -105,6 +105,8 @@ export type AtcCommitResult =
       readonly verdict: Verdict;
       readonly reasons: readonly string[];
       readonly statusVersion: number;
+      /** The high-water mark before this ATC raised it (-1 for the token's first); for the jump check. */
+      readonly previousHighWater: number;
     };
 
 export type IdempotencyBegin =
@@ -133,3 +135,55 @@ export interface AuditEntry {
 export type AuditVerification =
   | { readonly ok: true; readonly count: number; readonly head: string }
   | { readonly ok: false; readonly seq: number; readonly problem: 'sequence' | 'link' | 'hash' };
+
+/** How the token service provisions a token into the secure element (docs/token-service.md). */
+export type ProvisioningState = 'step-up' | 'pending' | 'loading' | 'confirmed' | 'failed';
+
+/** What the token service needs to recompute a token's cryptograms: the token's card profile. */
+export interface TokenCard {
+  readonly tokenId: string;
+  /** Cryptogram version number (EMV Book 2; Visa 10/18/22, Mastercard 16/17). */
+  readonly cvn: number;
+  /** PAN sequence number, 2 digits. */
+  readonly psn: string;
+  /** The HSM issuer master key (imk-ac) the token's ICC master key derives from. */
+  readonly imkKeyId: string;
+  readonly provisioning: ProvisioningState;
+  readonly updatedAt: string;
+}
+
+/** One token with all that an authorization needs, read in one query. */
+export interface AuthorizationView {
+  readonly token: TokenRecord;
+  readonly card: TokenCard;
+  readonly panRecord: PanRecord;
+}
+
+export interface WebhookSubscription {
+  readonly id: string;
+  readonly requestorTrid: string;
+  readonly url: string;
+  /** Event types delivered; empty means every type. */
+  readonly eventTypes: readonly string[];
+  readonly createdAt: string;
+}
+
+export interface WebhookEvent {
+  readonly id: string;
+  readonly requestorTrid: string;
+  readonly eventType: string;
+  readonly payload: Readonly<Record<string, unknown>>;
+  readonly createdAt: string;
+}
+
+export type WebhookDeliveryState = 'pending' | 'delivered' | 'failed';
+
+export interface WebhookDelivery {
+  readonly eventId: string;
+  readonly subscriptionId: string;
+  readonly state: WebhookDeliveryState;
+  readonly attempts: number;
+  readonly nextAttemptAt: string;
+  /** HTTP status of the last attempt; 0 when none was made or the request failed before one. */
+  readonly lastStatus: number;
+}

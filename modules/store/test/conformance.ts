@@ -304,6 +304,87 @@ export function storeConformance(label: string, makeHarness: () => Promise<Store
       expect(seen.sort()).toEqual(records.map((r) => r.id).sort());
     });
 
+    it('token cards: profile, provisioning compare-and-set, the one-query authorization view, metadata', async () => {
+      const t = await token();
+      const card = await store.cards.add({
+        tokenId: t.id,
+        cvn: 18,
+        psn: '01',
+        imkKeyId: 'imk-1',
+        provisioning: 'pending',
+      });
+      expect(await store.cards.get(t.id)).toEqual(card);
+      expect(await store.cards.moveProvisioning(t.id, ['step-up'], 'loading')).toBe(false);
+      expect(await store.cards.moveProvisioning(t.id, ['pending'], 'loading')).toBe(true);
+      expect((await store.cards.get(t.id))?.provisioning).toBe('loading');
+      const view = await store.cards.authorizationView(t.dpan);
+      expect(view?.token).toEqual(await store.vault.getToken(t.id));
+      expect(view?.card.cvn).toBe(18);
+      expect(view?.panRecord).toEqual(await store.vault.getPanRecord(t.panRecordId));
+      expect(await store.cards.authorizationView('4000000000000002')).toBeUndefined();
+      await store.cards.setMetadata(t.panRecordId, { art: 'a.png' });
+      await store.cards.setMetadata(t.panRecordId, { art: 'b.png', terms: 't' });
+      expect(await store.cards.getMetadata(t.panRecordId)).toEqual({ art: 'b.png', terms: 't' });
+      await expect(
+        store.cards.add({ tokenId: t.id, cvn: 18, psn: '1', imkKeyId: 'k', provisioning: 'pending' }),
+      ).rejects.toMatchObject({
+        code: 'ERR_STORE_INPUT',
+      });
+    });
+
+    it('webhooks: an event gets one pending delivery per matching subscription; deliveries update and list', async () => {
+      const trid = await requestor();
+      const all = await store.webhooks.addSubscription({
+        id: id('whs'),
+        requestorTrid: trid,
+        url: 'https://a.example/h',
+        eventTypes: [],
+      });
+      const some = await store.webhooks.addSubscription({
+        id: id('whs'),
+        requestorTrid: trid,
+        url: 'https://b.example/h',
+        eventTypes: ['token.deleted'],
+      });
+      expect(await store.webhooks.getSubscription(all.id)).toEqual(all);
+      expect((await store.webhooks.listSubscriptions(trid)).length).toBe(2);
+      const event = await store.webhooks.raise({
+        id: id('evt'),
+        requestorTrid: trid,
+        eventType: 'token.created',
+        payload: { a: 1 },
+      });
+      expect(await store.webhooks.getEvent(event.id)).toEqual(event);
+      const deliveries = await store.webhooks.deliveries(event.id);
+      expect(deliveries.map((d) => d.subscriptionId)).toEqual([all.id]);
+      const deleted = await store.webhooks.raise({
+        id: id('evt'),
+        requestorTrid: trid,
+        eventType: 'token.deleted',
+        payload: {},
+      });
+      expect((await store.webhooks.deliveries(deleted.id)).map((d) => d.subscriptionId).sort()).toEqual(
+        [all.id, some.id].sort(),
+      );
+      const due = await store.webhooks.due('9999-12-31T00:00:00.000Z', 1000);
+      expect(due.filter((d) => d.eventId === event.id || d.eventId === deleted.id)).toHaveLength(3);
+      await store.webhooks.updateDelivery({
+        ...deliveries[0]!,
+        state: 'delivered',
+        attempts: 1,
+        lastStatus: 204,
+      });
+      expect((await store.webhooks.deliveries(event.id))[0]).toMatchObject({
+        state: 'delivered',
+        attempts: 1,
+        lastStatus: 204,
+      });
+      expect((await store.webhooks.listEvents(trid)).map((e) => e.id)).toContain(deleted.id);
+      await expect(
+        store.webhooks.updateDelivery({ ...deliveries[0]!, subscriptionId: 'none' }),
+      ).rejects.toMatchObject({ code: 'ERR_STORE_NOT_FOUND' });
+    });
+
     it('accepts only a rising ATC and records each verdict with the mark', async () => {
       const t = await token();
       expect(await store.atc.highWater(t.id)).toBeUndefined();
@@ -312,10 +393,19 @@ export function storeConformance(label: string, makeHarness: () => Promise<Store
         verdict: 'approved',
         reasons: [],
         statusVersion: 1,
+        previousHighWater: -1,
       });
       expect(await store.atc.commit({ tokenId: t.id, atc: 5, verdict: 'approved', reasons: [] })).toEqual({
         kind: 'replay',
         highWater: 5,
+      });
+      const u = await token();
+      await store.atc.commit({ tokenId: u.id, atc: 2, verdict: 'approved', reasons: [] });
+      expect(
+        await store.atc.commit({ tokenId: u.id, atc: 9, verdict: 'approved', reasons: [] }),
+      ).toMatchObject({
+        kind: 'recorded',
+        previousHighWater: 2,
       });
       expect((await store.atc.commit({ tokenId: t.id, atc: 3, verdict: 'approved', reasons: [] })).kind).toBe(
         'replay',

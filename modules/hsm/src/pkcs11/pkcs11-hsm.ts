@@ -218,6 +218,7 @@ export class Pkcs11Hsm implements Hsm {
     const exportable = input.exportable === true;
     if (input.algorithm === 'ec-p256') {
       checkKeyShape(input.algorithm, 32, input.usage);
+      if (input.usage === 'key-agreement') throw unsupported('ECDH key agreement');
       const partial = { usage: input.usage, algorithm: input.algorithm, length: 32, exportable, kcv: '' };
       const id = Buffer.from(JSON.stringify(partial), 'utf8');
       const pair = this.#p.C_GenerateKeyPair(
@@ -657,6 +658,14 @@ export class Pkcs11Hsm implements Hsm {
     const octets = this.#attribute(handle, this.#c.CKA_EC_POINT);
     const raw = octets.length === 67 && octets[0] === 0x04 ? octets.subarray(2) : octets;
     return new Uint8Array(Buffer.concat([P256_SPKI_PREFIX, raw]));
+  }
+
+  async deriveSharedSecret(_input: {
+    readonly keyId: string;
+    readonly peerPublicKey: Uint8Array;
+  }): Promise<Uint8Array> {
+    // CKM_ECDH1_DERIVE needs a CK_ECDH1_DERIVE_PARAMS structure; not wired on this backend yet.
+    throw unsupported('ECDH key agreement');
   }
 
   async close(): Promise<void> {

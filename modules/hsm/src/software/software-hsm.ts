@@ -1,8 +1,10 @@
 import {
   createCipheriv,
   createDecipheriv,
+  createECDH,
   createPrivateKey,
   createPublicKey,
+  type ECDH,
   generateKeyPairSync,
   type KeyObject,
   sign as nodeSign,
@@ -60,6 +62,9 @@ export interface SoftwareHsmOptions {
   readonly masterKey: Uint8Array;
 }
 
+/** The SubjectPublicKeyInfo prefix of an uncompressed P-256 point (RFC 5480). */
+const P256_SPKI_PREFIX = Buffer.from('3059301306072A8648CE3D020106082A8648CE3D030107034200', 'hex');
+
 /** RFC 3394 default initial value. */
 const KW_IV = Buffer.from('A6A6A6A6A6A6A6A6', 'hex');
 
@@ -82,6 +87,7 @@ export class SoftwareHsm implements Hsm {
   readonly #keys: Map<string, OpenedKey>;
   readonly #verifiers = new Map<string, CryptogramVerifier>();
   readonly #privateKeys = new Map<string, KeyObject>();
+  readonly #agreements = new Map<string, ECDH>();
   #closed = false;
 
   private constructor(store: KeystoreFile, keys: Map<string, OpenedKey>) {
@@ -213,6 +219,7 @@ export class SoftwareHsm implements Hsm {
       if (cached.startsWith(`${keyId}\n`)) this.#verifiers.delete(cached);
     }
     this.#privateKeys.delete(keyId);
+    this.#agreements.delete(keyId);
     await this.#store.delete(keyId);
   }
 
@@ -386,9 +393,9 @@ export class SoftwareHsm implements Hsm {
     return encipherPinBlock({ format: input.to.format, pin, pan: input.pan, key: to.value, random });
   }
 
-  #privateKey(keyId: string): KeyObject {
+  #privateKey(keyId: string, ...usages: readonly KeyUsage[]): KeyObject {
     const key = this.#key(keyId);
-    requireUsage(key.attributes, 'signing');
+    requireUsage(key.attributes, ...(usages.length === 0 ? (['signing'] as const) : usages));
     let object = this.#privateKeys.get(keyId);
     if (object === undefined) {
       object = createPrivateKey({ key: Buffer.from(key.value), format: 'der', type: 'pkcs8' });
@@ -407,7 +414,43 @@ export class SoftwareHsm implements Hsm {
   }
 
   async getPublicKey(keyId: string): Promise<Uint8Array> {
-    return new Uint8Array(createPublicKey(this.#privateKey(keyId)).export({ format: 'der', type: 'spki' }));
+    return new Uint8Array(
+      createPublicKey(this.#privateKey(keyId, 'signing', 'key-agreement')).export({
+        format: 'der',
+        type: 'spki',
+      }),
+    );
+  }
+
+  async deriveSharedSecret(input: {
+    readonly keyId: string;
+    readonly peerPublicKey: Uint8Array;
+  }): Promise<Uint8Array> {
+    const key = this.#key(input.keyId);
+    requireUsage(key.attributes, 'key-agreement');
+    const peer = input.peerPublicKey;
+    // RFC 5480: a P-256 SubjectPublicKeyInfo with an uncompressed point is this prefix and 65 bytes.
+    if (
+      !(peer instanceof Uint8Array) ||
+      peer.length !== P256_SPKI_PREFIX.length + 65 ||
+      !P256_SPKI_PREFIX.equals(peer.subarray(0, P256_SPKI_PREFIX.length))
+    )
+      throw new HsmError('ERR_HSM_DATA', 'the peer public key is not a P-256 SubjectPublicKeyInfo');
+    let ecdh = this.#agreements.get(input.keyId);
+    if (ecdh === undefined) {
+      // The ECDH context holds the private scalar; built once per key (the classic API skips the
+      // slow EVP key decoding of every call).
+      const jwk = this.#privateKey(input.keyId, 'key-agreement').export({ format: 'jwk' });
+      ecdh = createECDH('prime256v1');
+      ecdh.setPrivateKey(Buffer.from(String(jwk.d), 'base64url'));
+      this.#agreements.set(input.keyId, ecdh);
+    }
+    try {
+      // NIST SP 800-56A 5.7.1.2: Z is the x-coordinate of the shared point; the point is checked.
+      return new Uint8Array(ecdh.computeSecret(peer.subarray(P256_SPKI_PREFIX.length)));
+    } catch (cause) {
+      throw new HsmError('ERR_HSM_DATA', 'the peer public key is not a point on P-256', { cause });
+    }
   }
 
   async close(): Promise<void> {
@@ -418,5 +461,6 @@ export class SoftwareHsm implements Hsm {
     this.#keys.clear();
     this.#verifiers.clear();
     this.#privateKeys.clear();
+    this.#agreements.clear();
   }
 }

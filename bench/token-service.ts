@@ -1,0 +1,187 @@
+/**
+ * The token service (issue 6): durable tokenizations per second (JWE decrypted in the HSM, device
+ * chain verified, ID&V with an issuer over ISO 8583 on TCP, vault row committed) and
+ * detokenize-and-validate per second with p50/p99 (token read, ATC check, ARQC recomputed in the
+ * HSM, ATC mark and verdict committed, PAN decrypted), in process and over ISO 8583 on TCP.
+ * The vault is pre-filled first (default 100,000 tokens; `--tokens 1000000` for the issue's figure).
+ *
+ *   npx tsx bench/token-service.ts [--tokens N] [--postgres] [--tokenize N] [--validate N] [--in-flight N]
+ */
+import { performance } from 'node:perf_hooks';
+import { createTcpTransport } from '../modules/transport/src/index.ts';
+import { luhnCheckDigit } from '../packages/emv/src/index.ts';
+import type { Iso8583Message } from '../packages/iso8583/src/index.ts';
+import { iso8583Codec, startAuthorizationServer } from '../services/token-service/src/index.ts';
+import {
+  activeToken,
+  encryptCard,
+  newWearable,
+  startTsp,
+  TRID,
+  tapRequest,
+} from '../services/token-service/test/harness.ts';
+
+function arg(name: string, fallback: number): number {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? Number(process.argv[i + 1]) : fallback;
+}
+const kind = process.argv.includes('--postgres') ? 'postgres' : 'sqlite';
+const prefill = arg('--tokens', 100_000);
+const tokenizeCount = arg('--tokenize', 2_000);
+const validateCount = arg('--validate', 20_000);
+/** Validations in flight: one per token, each token's taps in ATC order (8 tokens per SE). */
+const inFlight = arg('--in-flight', 64);
+
+function pan(prefix: string, n: number): string {
+  const body = `${prefix}${String(n).padStart(15 - prefix.length, '0')}`;
+  return body + luhnCheckDigit(body);
+}
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? 0;
+}
+
+async function pump(inFlight: number, total: number, op: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (next < total) await op(next++);
+    }),
+  );
+  return total / ((performance.now() - start) / 1000);
+}
+
+async function main(): Promise<void> {
+  const tsp = await startTsp(kind, 'bench');
+  const store = tsp.handle.store;
+  try {
+    // ---- Pre-fill: real envelope encryption per record, one transaction per token, group commit ----
+    const t0 = performance.now();
+    await pump(256, prefill, async (i) => {
+      const card = pan('400000', i);
+      const protectedCard = await tsp.service.cards.protect({ pan: card, expiry: '3012' });
+      await store.transaction(async (tx) => {
+        const record = await tx.vault.insertPanRecord({
+          id: `pan_fill_${i}`,
+          par: `A1B2${String(i).padStart(25, '0')}`,
+          ...protectedCard,
+        });
+        await tx.vault.insertToken({
+          id: `tok_fill_${i}`,
+          dpan: pan('48951', i),
+          tokenExpiry: '2911',
+          status: 'active',
+          requestorTrid: TRID,
+          panRecordId: record.id,
+          device: { certificateSerial: '01', certificateFingerprint: `fill-${i % 10_000}` },
+          domainControls: { posEntryModes: ['07'] },
+          assuranceMethod: '10',
+          actor: 'wallet',
+        });
+        await tx.cards.add({
+          tokenId: `tok_fill_${i}`,
+          cvn: 18,
+          psn: '00',
+          imkKeyId: 'imk-visa',
+          provisioning: 'confirmed',
+        });
+      });
+    });
+    const prefillSeconds = (performance.now() - t0) / 1000;
+    console.log(`pre-filled ${prefill} tokens on ${kind} in ${prefillSeconds.toFixed(1)} s`);
+
+    // ---- Durable tokenizations through the whole service ----
+    const wearables = await Promise.all(Array.from({ length: 16 }, (_, i) => newWearable(tsp, `SN-B${i}`)));
+    const jwes: string[] = [];
+    for (let i = 0; i < tokenizeCount; i++)
+      jwes.push(await encryptCard(tsp, { pan: pan('476173', 100_000 + i), expiry: '3012' }));
+    const tokenizePerSecond = await pump(64, tokenizeCount, async (i) => {
+      const outcome = await tsp.service.tokenize({
+        requestorTrid: TRID,
+        encryptedCard: jwes[i] as string,
+        deviceCertificateChain: (wearables[i % wearables.length] as (typeof wearables)[number]).chain,
+      });
+      if (outcome.status !== 'provisioning') throw new Error(`tokenize: ${outcome.status}`);
+    });
+    console.log(
+      `tokenize: ${tokenizePerSecond.toFixed(0)} durable tokenizations/s (${tokenizeCount}, 64 in flight)`,
+    );
+
+    // ---- Validations: real taps on provisioned tokens (8 per secure element) ----
+    const tokenCount = inFlight;
+    const tokens = [];
+    let wearable = await newWearable(tsp, 'SN-V0');
+    for (let i = 0; i < tokenCount; i++) {
+      if (i > 0 && i % 8 === 0) wearable = await newWearable(tsp, `SN-V${i}`);
+      tokens.push(await activeToken(tsp, pan('476173', 500_000 + i), `SN-V${i}`, '3012', wearable));
+    }
+    const perToken = Math.ceil(validateCount / tokenCount);
+    const queues: Iso8583Message[][] = tokens.map(() => []);
+    for (let round = 0; round < perToken * 2; round++)
+      for (const [t, token] of tokens.entries()) {
+        const aid = token.se.tokens().find((x) => x.id === token.token.id)?.aid;
+        const { request } = await tapRequest(token.se, token.token.tokenExpiry, {
+          ...(aid === undefined ? {} : { aid }),
+          stan: (round * tokenCount + t) % 1_000_000,
+        });
+        (queues[t] as Iso8583Message[]).push(request);
+      }
+    const measure = async (
+      label: string,
+      send: (request: Iso8583Message) => Promise<Iso8583Message>,
+      half: 0 | 1,
+    ) => {
+      const latencies: number[] = [];
+      let approved = 0;
+      const start = performance.now();
+      await Promise.all(
+        queues.map(async (queue) => {
+          for (const request of queue.slice(half * perToken, (half + 1) * perToken)) {
+            const t = performance.now();
+            const response = await send(request);
+            latencies.push(performance.now() - t);
+            if (response.fields.get(39) === '00') approved++;
+          }
+        }),
+      );
+      const seconds = (performance.now() - start) / 1000;
+      latencies.sort((a, b) => a - b);
+      const row = {
+        label,
+        perSecond: Math.round(latencies.length / seconds),
+        p50Ms: Number(percentile(latencies, 0.5).toFixed(3)),
+        p99Ms: Number(percentile(latencies, 0.99).toFixed(3)),
+        approved,
+        count: latencies.length,
+      };
+      console.log(
+        `validate ${label}: ${row.perSecond}/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms (${approved}/${row.count} approved, ${tokenCount} in flight)`,
+      );
+      return row;
+    };
+    const inProcess = await measure('in process', (r) => tsp.authorizer.authorize(r), 0);
+    const server = await startAuthorizationServer(tsp.authorizer);
+    const client = createTcpTransport({ codec: iso8583Codec }).connect(server.endpoint, {
+      maxInFlight: 1024,
+    });
+    await client.connected();
+    const overTcp = await measure('ISO 8583 over TCP', (r) => client.request(r, { timeoutMs: 30_000 }), 1);
+    await client.close();
+    await server.close();
+    console.log(
+      JSON.stringify({
+        bench: 'token-service',
+        store: kind,
+        vaultTokens: prefill,
+        prefillSeconds: Number(prefillSeconds.toFixed(1)),
+        tokenizePerSecond: Math.round(tokenizePerSecond),
+        validate: [inProcess, overTcp],
+      }),
+    );
+  } finally {
+    await tsp.close();
+  }
+}
+
+await main();
