@@ -1,5 +1,6 @@
 import { isAmuletError } from '@amulet/bytes';
 import { Command, CommanderError } from 'commander';
+import { registerCompanion } from './commands/companion.ts';
 import { registerCrypto } from './commands/crypto.ts';
 import { registerIso8583 } from './commands/iso8583.ts';
 import { registerRot } from './commands/rot.ts';
@@ -25,6 +26,7 @@ export function buildProgram(io: CliIo): Command {
   registerIso8583(program, io);
   registerRot(program, io);
   registerSe(program, io);
+  registerCompanion(program, io);
   // Every command reports its own usage errors as ours (exit 2), not commander's exit 1.
   const overrideAll = (command: Command): void => {
     command.exitOverride();

@@ -1,0 +1,194 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Tenant, WalletStore } from '../src/index.ts';
+import { harnesses, type StoreHarness } from './helpers/databases.ts';
+
+const policy = {
+  sessionSeconds: 300,
+  sessionTaps: 10,
+  sessionAmountMinor: 100_000,
+  wrongPinLimit: 5,
+  pinLength: 4,
+};
+const brand = {
+  displayName: 'Acme',
+  primaryColour: '#112233',
+  accentColour: '#445566',
+  logoUrl: 'https://acme.example/l.png',
+};
+
+for (const [label, makeHarness] of harnesses) {
+  describe(`wallet store on ${label}`, () => {
+    let harness: StoreHarness;
+    let store: WalletStore;
+    let clockMs = Date.parse('2026-03-01T12:00:00Z');
+    const now = () => new Date(clockMs);
+    let tenant: Tenant;
+    const owner = { tenantId: 't-1', userId: 'u-1' };
+    const other = { tenantId: 't-1', userId: 'u-2' };
+
+    beforeAll(async () => {
+      harness = await makeHarness();
+      store = await harness.open(now);
+      tenant = await store.addTenant({
+        id: 't-1',
+        name: 'Acme',
+        brand,
+        pinPolicy: policy,
+        allowedNetworks: ['visa'],
+        trid: '40010030273',
+        pkiTenantId: 'acme',
+        deviceCaPem: '-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n',
+        apiKeyId: 'key-1',
+        apiKeyHash: 'scrypt$x',
+      });
+      await store.addUser({ id: 'u-1', tenantId: 't-1', email: 'a@x', passwordHash: 'h' });
+      await store.addUser({ id: 'u-2', tenantId: 't-1', email: 'b@x', passwordHash: 'h' });
+    });
+    afterAll(async () => {
+      await store?.close();
+      await harness?.teardown();
+    });
+
+    it('keeps tenants and finds them by API key and TRID; a duplicate TRID is refused', async () => {
+      expect(await store.getTenant('t-1')).toEqual(tenant);
+      expect((await store.getTenantByApiKey('key-1'))?.id).toBe('t-1');
+      expect((await store.getTenantByTrid('40010030273'))?.id).toBe('t-1');
+      await expect(store.addTenant({ ...tenant, id: 't-2', apiKeyId: 'key-2' })).rejects.toMatchObject({
+        code: 'ERR_DUPLICATE',
+      });
+      const updated = await store.updateTenantSettings('t-1', { allowedNetworks: ['visa', 'mastercard'] });
+      expect(updated?.allowedNetworks).toEqual(['visa', 'mastercard']);
+    });
+
+    it('refuses a second user with the same email in a tenant, and locks after the limit', async () => {
+      await expect(
+        store.addUser({ id: 'u-3', tenantId: 't-1', email: 'a@x', passwordHash: 'h' }),
+      ).rejects.toMatchObject({ code: 'ERR_DUPLICATE' });
+      let user = (await store.findUserByEmail('t-1', 'b@x'))!;
+      for (let i = 0; i < 2; i++) {
+        await store.recordLoginFailure(user, 3, 60_000);
+        user = (await store.getUser('t-1', 'u-2'))!;
+      }
+      expect(user.failedLogins).toBe(2);
+      expect(user.lockedUntil).toBeNull();
+      await store.recordLoginFailure(user, 3, 60_000);
+      user = (await store.getUser('t-1', 'u-2'))!;
+      expect(user.lockedUntil).toBe(new Date(clockMs + 60_000).toISOString());
+      await store.recordLoginSuccess(user);
+      expect((await store.getUser('t-1', 'u-2'))?.lockedUntil).toBeNull();
+    });
+
+    it('consumes a challenge once, only for its owner, purpose and lifetime', async () => {
+      const expires = new Date(clockMs + 60_000).toISOString();
+      await store.addChallenge('n1', owner, 'register', expires);
+      expect(await store.consumeChallenge('n1', owner, 'register')).toBe(true);
+      expect(await store.consumeChallenge('n1', owner, 'register')).toBe(false);
+      await store.addChallenge('n2', owner, 'register', expires);
+      expect(await store.consumeChallenge('n2', other, 'register')).toBe(false);
+      await store.addChallenge('n3', owner, 'register', expires);
+      expect(await store.consumeChallenge('n3', owner, 'found')).toBe(false);
+      await store.addChallenge('n4', owner, 'register', expires);
+      clockMs += 120_000;
+      expect(await store.consumeChallenge('n4', owner, 'register')).toBe(false);
+    });
+
+    it('pairs a device to one owner, scopes reads, transitions with commands and re-pairs after a wipe', async () => {
+      const device = await store.pairDevice({
+        id: 'd-1',
+        tenantId: 't-1',
+        userId: 'u-1',
+        certSerial: '10AB',
+        certFingerprint: 'F1',
+        chain: ['AA=='],
+        model: 'Band 2',
+        oemId: 'ACME',
+      });
+      expect(device.state).toBe('active');
+      expect(await store.getDevice(other, 'd-1')).toBeUndefined();
+      expect((await store.getDevice(owner, 'd-1'))?.chain).toEqual(['AA==']);
+      await expect(store.pairDevice({ ...device, id: 'd-x', userId: 'u-2' })).rejects.toMatchObject({
+        code: 'ERR_CONFLICT',
+      });
+      const lost = await store.transitionDevice(owner, 'd-1', ['active'], 'lost', [
+        { id: 'c-1', kind: 'lock', tokenReference: null },
+      ]);
+      expect(lost?.state).toBe('lost');
+      expect(await store.transitionDevice(owner, 'd-1', ['active'], 'lost', [])).toBeUndefined();
+      expect(await store.transitionDevice(other, 'd-1', ['lost'], 'active', [])).toBeUndefined();
+      expect((await store.pendingCommands('t-1', 'd-1')).map((c) => c.kind)).toEqual(['lock']);
+      expect(await store.acknowledgeCommand('t-1', 'd-1', 'c-1')).toBe(true);
+      expect(await store.acknowledgeCommand('t-1', 'd-1', 'c-1')).toBe(false);
+      const wiped = await store.transitionDevice(owner, 'd-1', ['active', 'lost'], 'wiped', [], true);
+      expect(wiped?.userId).toBeNull();
+      const repaired = await store.pairDevice({ ...device, id: 'd-y', userId: 'u-2' });
+      expect(repaired).toMatchObject({ id: 'd-1', userId: 'u-2', state: 'active' });
+    });
+
+    it('keeps card references, one default per device, and applies webhooks once and in order', async () => {
+      const o2 = other;
+      const base = {
+        tenantId: 't-1',
+        userId: 'u-2',
+        deviceId: 'd-1',
+        last4: '0004',
+        network: 'visa',
+        artUrl: 'https://art/1.png',
+        issuerName: 'Bank',
+        status: 'active' as const,
+        tspStatusVersion: 1,
+      };
+      const first = await store.addCard({ ...base, id: 'k-1', tokenReference: 'tr-1' });
+      const second = await store.addCard({ ...base, id: 'k-2', tokenReference: 'tr-2' });
+      expect(first.isDefault).toBe(true);
+      expect(second.isDefault).toBe(false);
+      await expect(store.addCard({ ...base, id: 'k-3', tokenReference: 'tr-1' })).rejects.toMatchObject({
+        code: 'ERR_DUPLICATE',
+      });
+      await store.setDefaultCard(second, 'cmd-d');
+      const cards = await store.listCards(o2, 'd-1');
+      expect(cards.filter((c) => c.isDefault).map((c) => c.id)).toEqual(['k-2']);
+      expect(await store.listCards(owner)).toEqual([]);
+
+      const v3 = await store.applyWebhook({
+        webhookId: 'w-3',
+        eventType: 'token.suspended',
+        tokenReference: 'tr-1',
+        status: { to: 'suspended', version: 3 },
+      });
+      expect(v3?.outcome).toBe('applied');
+      expect(
+        await store.applyWebhook({ webhookId: 'w-3', eventType: 'token.suspended', tokenReference: 'tr-1' }),
+      ).toBe(undefined);
+      const v2 = await store.applyWebhook({
+        webhookId: 'w-2',
+        eventType: 'token.resumed',
+        tokenReference: 'tr-1',
+        status: { to: 'active', version: 2 },
+      });
+      expect(v2?.outcome).toBe('stale');
+      expect((await store.getCard(o2, 'k-1'))?.status).toBe('suspended');
+      const unknown = await store.applyWebhook({
+        webhookId: 'w-9',
+        eventType: 'token.suspended',
+        tokenReference: 'tr-none',
+        status: { to: 'suspended', version: 9 },
+      });
+      expect(unknown?.outcome).toBe('unknown-token');
+    });
+
+    it('gives Stripe idempotency outcomes: started, in progress, replay, conflict, and abandon frees a key', async () => {
+      expect(await store.beginIdempotent('s', 'k', 'h1')).toEqual({ kind: 'started' });
+      expect(await store.beginIdempotent('s', 'k', 'h1')).toEqual({ kind: 'in-progress' });
+      expect(await store.beginIdempotent('s', 'k', 'h2')).toEqual({ kind: 'conflict' });
+      await store.completeIdempotent('s', 'k', 201, '{"a":1}');
+      expect(await store.beginIdempotent('s', 'k', 'h1')).toEqual({
+        kind: 'replay',
+        statusCode: 201,
+        response: '{"a":1}',
+      });
+      expect(await store.beginIdempotent('s2', 'k', 'h9')).toEqual({ kind: 'started' });
+      await store.abandonIdempotent('s2', 'k');
+      expect(await store.beginIdempotent('s2', 'k', 'h8')).toEqual({ kind: 'started' });
+    });
+  });
+}
