@@ -1,3 +1,5 @@
+import { isLuhnValid } from '@amulet/emv';
+
 /**
  * Finds what looks like a clear card number in raw bytes: runs of 13 to 19 ASCII digits whose
  * Luhn check digit is right (ISO/IEC 7812-1 Annex B). Used on database files, WALs, logs and traces
@@ -9,19 +11,6 @@ export interface PanHit {
   readonly digits: string;
 }
 
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
-
 export function findClearPans(bytes: Uint8Array): PanHit[] {
   const hits: PanHit[] = [];
   let start = -1;
@@ -30,13 +19,13 @@ export function findClearPans(bytes: Uint8Array): PanHit[] {
     if (length < 13) return;
     const run = String.fromCharCode(...bytes.subarray(start, end));
     if (length <= 19) {
-      if (luhnValid(run)) hits.push({ offset: start, digits: run });
+      if (isLuhnValid(run)) hits.push({ offset: start, digits: run });
       return;
     }
     for (let n = 13; n <= 19; n++)
       for (let i = 0; i + n <= length; i++) {
         const window = run.slice(i, i + n);
-        if (luhnValid(window)) hits.push({ offset: start + i, digits: window });
+        if (isLuhnValid(window)) hits.push({ offset: start + i, digits: window });
       }
   };
   for (let i = 0; i < bytes.length; i++) {
@@ -51,3 +40,6 @@ export function findClearPans(bytes: Uint8Array): PanHit[] {
   if (start >= 0) flush(bytes.length);
   return hits;
 }
+
+/** ISO/IEC 7812-1 Annex B, from @amulet/emv; kept under this name for the store's callers. */
+export { isLuhnValid as luhnValid };

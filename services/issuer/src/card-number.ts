@@ -1,24 +1,11 @@
+import { isLuhnValid, luhnCheckDigit } from '@amulet/emv';
 import { maskPan } from '@amulet/iso8583';
 import { IssuerError } from './issuer-error.ts';
 import { type RandomBytes, randomDigits } from './random-source.ts';
 
-/** ISO/IEC 7812-1 Annex B: the Luhn check digit is right. */
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = digits.charCodeAt(digits.length - 1 - i) - 48;
-    if (i % 2 === 1) {
-      d *= 2;
-      if (d > 9) d -= 9;
-    }
-    sum += d;
-  }
-  return sum % 10 === 0;
-}
-
 /** A PAN is 13 to 19 digits with a right Luhn check digit (ISO/IEC 7812-1). */
 export function isPan(value: string): boolean {
-  return /^[0-9]{13,19}$/.test(value) && luhnValid(value);
+  return /^[0-9]{13,19}$/.test(value) && isLuhnValid(value);
 }
 
 export function checkPan(value: string): string {
@@ -32,8 +19,7 @@ export function newPan(bin: string, length: number, random: RandomBytes): string
   if (!/^[0-9]{6,11}$/.test(bin) || length < 13 || length > 19 || bin.length >= length)
     throw new IssuerError('ERR_ISSUER_INPUT', 'a BIN has 6 to 11 digits and a PAN 13 to 19');
   const body = bin + randomDigits(random, length - bin.length - 1);
-  for (let d = 0; d <= 9; d++) if (luhnValid(body + d)) return body + d;
-  throw new IssuerError('ERR_ISSUER_INPUT', 'no check digit'); // unreachable: one digit always fits
+  return body + luhnCheckDigit(body);
 }
 
 /** PCI DSS 3.4: at most the first six and last four digits shown. */
@@ -62,3 +48,6 @@ export function expiryAfter(now: Date, years: number): string {
   const month = now.getUTCMonth() + 1;
   return `${String(year).padStart(2, '0')}${String(month).padStart(2, '0')}`;
 }
+
+/** ISO/IEC 7812-1 Annex B, from @amulet/emv. */
+export { isLuhnValid as luhnValid };
