@@ -53,8 +53,11 @@ export {
   installedAids,
   type PersonalizationCard,
   personalizationScript,
+  personalizationScriptSealed,
   putScp03Keys,
   type ScriptOutcome,
+  type SealedIccKey,
+  sealIccKey,
   setStatusScript,
 } from './personalization.ts';
 export {

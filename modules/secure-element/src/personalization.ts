@@ -56,6 +56,26 @@ export async function installedAids(session: Scp11HostSession): Promise<string[]
     .map((n) => toHex(n.children?.find((c) => c.tag === '4F')?.value ?? new Uint8Array(0)));
 }
 
+/** MK-AC as STORE DATA carries it (personalization-data.ts, DF03 and DF04). */
+export interface SealedIccKey {
+  /** MK-AC under S-DEK: AES-CBC, zero ICV (Amendment D 7.2). */
+  readonly encryptedMkAc: Uint8Array;
+  /** Its key check value: 3 bytes, GlobalPlatform AES method for CVN 22, TDEA E(0) otherwise. */
+  readonly keyCheckValue: Uint8Array;
+}
+
+/** Encrypts MK-AC under the session's S-DEK and computes its key check value. */
+export function sealIccKey(session: Scp11HostSession, mkAc: Uint8Array, cvn: SupportedCvn): SealedIccKey {
+  if (mkAc.length !== 16) throw new SecureElementError('ERR_SE_KEY', 'MK-AC must be 16 bytes');
+  return {
+    encryptedMkAc: session.encryptKey(mkAc),
+    keyCheckValue: keyCheckValue(
+      mkAc,
+      cvn === 22 ? { algorithm: 'aes', method: 'gp-aes', length: 3 } : { algorithm: 'tdes' },
+    ),
+  };
+}
+
 /**
  * Personalizes one payment applet instance over an open SCP11 session (docs/secure-element.md,
  * "Personalization"): GET STATUS to find a free instance AID, INSTALL [for install and make
@@ -70,6 +90,21 @@ export async function personalizationScript(
   if (!profileCvns[card.profile].includes(card.cvn))
     throw new SecureElementError('ERR_SE_CVN', 'this profile does not support that cryptogram version');
   if (card.mkAc.length !== 16) throw new SecureElementError('ERR_SE_KEY', 'MK-AC must be 16 bytes');
+  return personalizationScriptSealed(session, card, async (s) => sealIccKey(s, card.mkAc, card.cvn));
+}
+
+/**
+ * `personalizationScript` for a host that keeps MK-AC out of its memory as long as it can (an
+ * HSM exports it only when asked): `sealKey` is called once, right before STORE DATA, and
+ * returns MK-AC already under S-DEK with its key check value.
+ */
+export async function personalizationScriptSealed(
+  session: Scp11HostSession,
+  card: Omit<PersonalizationCard, 'mkAc'>,
+  sealKey: (session: Scp11HostSession) => Promise<SealedIccKey>,
+): Promise<ScriptOutcome> {
+  if (!profileCvns[card.profile].includes(card.cvn))
+    throw new SecureElementError('ERR_SE_CVN', 'this profile does not support that cryptogram version');
   const taken = new Set(await installedAids(session));
   const base = baseAids[card.profile];
   let aid = base;
@@ -97,7 +132,7 @@ export async function personalizationScript(
       le: 256,
     }),
   );
-  const aes = card.cvn === 22;
+  const sealed = await sealKey(session);
   const data = encodePersonalizationData({
     tokenId: card.id,
     cvn: card.cvn,
@@ -105,11 +140,8 @@ export async function personalizationScript(
     pan: card.pan,
     expiry: card.expiry,
     psn: card.psn,
-    encryptedMkAc: session.encryptKey(card.mkAc),
-    keyCheckValue: keyCheckValue(
-      card.mkAc,
-      aes ? { algorithm: 'aes', method: 'gp-aes', length: 3 } : { algorithm: 'tdes' },
-    ),
+    encryptedMkAc: sealed.encryptedMkAc,
+    keyCheckValue: sealed.keyCheckValue,
   });
   // P1 B0: last block, application-dependent encryption, BER-TLV (Card Specification 11.11.2.1).
   const confirmation = await expectSuccess(

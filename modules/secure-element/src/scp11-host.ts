@@ -4,7 +4,7 @@ import { concat } from '@amulet/bytes';
 import { parseCertificate } from '@amulet/pki';
 import { encodeTlv } from '@amulet/tlv';
 import { ISD_AID } from './card-manager.ts';
-import { generatePrivateScalar, pointFromSpki, publicPoint } from './p256.ts';
+import { generatePrivateScalar, pointFromSpki, publicPoint, spkiFromPoint } from './p256.ts';
 import { hostKeyAgreement, SCP11_SECURITY_LEVEL, Scp11Kid, scp11ControlTemplate } from './scp11.ts';
 import { SecureElementError } from './secure-element-error.ts';
 import { Scp03HostChannel } from './secure-messaging.ts';
@@ -31,7 +31,12 @@ export interface Scp11HostOptions {
   readonly oce?: {
     readonly certificates: readonly Uint8Array[];
     /** SK.OCE.ECKA, the P-256 private scalar of the leaf certificate's key. */
-    readonly privateKey: Uint8Array;
+    readonly privateKey?: Uint8Array;
+    /**
+     * Instead of `privateKey`, when SK.OCE.ECKA stays in an HSM: ECDH of it with the SE's key
+     * (given as a DER SubjectPublicKeyInfo), returning the shared secret ShSes (32 bytes).
+     */
+    readonly keyAgreement?: (cardPublicKeySpki: Uint8Array) => Promise<Uint8Array>;
     /** The key reference of PK.OCE.ECKA (Amendment F 7.5.1); default KID 10, KVN 03. */
     readonly kid?: number;
     readonly kvn?: number;
@@ -154,7 +159,9 @@ export class Scp11HostSession {
   }
 
   static async open(options: Scp11HostOptions): Promise<Scp11HostSession> {
-    const { transmit } = options;
+    const { transmit, oce } = options;
+    if (oce !== undefined && oce.privateKey === undefined && oce.keyAgreement === undefined)
+      throw new SecureElementError('ERR_SE_SCP11_OCE', 'the off-card entity has no key');
     const select = split(
       await transmit(encodeCommandApdu({ cla: 0x00, ins: 0xa4, p1: 0x04, p2: 0x00, data: ISD_AID, le: 256 })),
     );
@@ -200,13 +207,19 @@ export class Scp11HostSession {
     );
     if (auth.sw !== 0x9000)
       throw new SecureElementError('ERR_SE_SCP11_RECEIPT', 'the card did not prove its key');
+    const staticSharedSecret =
+      oce?.privateKey === undefined && oce?.keyAgreement !== undefined
+        ? await oce.keyAgreement(spkiFromPoint(cardPublicKey))
+        : undefined;
     const { keys, receipt } = hostKeyAgreement({
       commandData,
       responseData: auth.data,
       oceEphemeralKey: ephemeral,
-      ...(options.oce === undefined ? {} : { oceStaticKey: options.oce.privateKey }),
+      ...(oce?.privateKey === undefined ? {} : { oceStaticKey: oce.privateKey }),
+      ...(staticSharedSecret === undefined ? {} : { staticSharedSecret }),
       sdPublicKey: cardPublicKey,
     });
+    staticSharedSecret?.fill(0);
     return new Scp11HostSession({
       variant,
       transmit,

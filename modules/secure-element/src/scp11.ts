@@ -127,6 +127,11 @@ export function hostKeyAgreement(input: {
   readonly oceEphemeralKey: Uint8Array;
   /** SCP11a/c: the OCE's static private key; SCP11b: absent (the ephemeral key is used). */
   readonly oceStaticKey?: Uint8Array;
+  /**
+   * SCP11a/c with the OCE's static key kept in an HSM: ShSes = ECDH(SK.OCE.ECKA, PK.SD.ECKA)
+   * computed there (e.g. PKCS#11 CKM_ECDH1_DERIVE), used instead of `oceStaticKey`.
+   */
+  readonly staticSharedSecret?: Uint8Array;
   readonly sdPublicKey: Uint8Array;
 }): { readonly keys: Scp11SessionKeys; readonly receipt: Uint8Array } {
   try {
@@ -136,7 +141,8 @@ export function hostKeyAgreement(input: {
     const epkSd = epk.value ?? new Uint8Array(0);
     const receipt = receiptNode.value ?? new Uint8Array(0);
     const shSee = ecdh(input.oceEphemeralKey, epkSd);
-    const shSes = ecdh(input.oceStaticKey ?? input.oceEphemeralKey, input.sdPublicKey);
+    const shSes =
+      input.staticSharedSecret ?? ecdh(input.oceStaticKey ?? input.oceEphemeralKey, input.sdPublicKey);
     const keys = scp11SessionKeys(shSee, shSes);
     const expected = scp11Receipt(
       keys.receiptKey,

@@ -1,4 +1,10 @@
 // The issuer host: accounts, cards, ledger and decisions as a library, and its ISO 8583 endpoint.
+
+/**
+ * ISO 8583:1987 on the wire: the one codec of the interchange (@amulet/contracts
+ * `interchangeCodec`), re-exported under its former name for existing callers.
+ */
+export { interchangeCodec as iso8583Codec } from '@amulet/contracts';
 export type { AuthorizationAnswer } from './authorization-answer.ts';
 export type { PurchaseRequest } from './authorize-purchase.ts';
 export type { CaptureBatchResult, CaptureRequest, CaptureResult } from './capture-authorization.ts';
@@ -7,7 +13,6 @@ export { ensureIssuerKeys, type IssuerKeys } from './card-protection.ts';
 export { type CardStatus, cardStatuses, nextCardStatus } from './card-status.ts';
 export { type DecisionReason, decisionReasons } from './decision-reasons.ts';
 export { defaultIssuerRules } from './default-rules.ts';
-export { iso8583Codec } from './iso8583-codec.ts';
 export {
   type Account,
   type Card,

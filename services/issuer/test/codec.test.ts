@@ -1,5 +1,5 @@
 import { isAmuletError } from '@amulet/bytes';
-import { Field, interchangeSpec } from '@amulet/contracts';
+import { Field, interchangeCodec, interchangeSpec } from '@amulet/contracts';
 import { createMessage, type FieldValue, type Iso8583Message } from '@amulet/iso8583';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -61,14 +61,18 @@ const message: fc.Arbitrary<Iso8583Message> = fc
     return createMessage(interchangeSpec, r.mti, fields);
   });
 
-describe('iso8583Codec', () => {
+describe('the interchange codec (contracts.interchangeCodec, the one the issuer speaks)', () => {
+  it('is the issuer export itself, not a copy', () => {
+    expect(iso8583Codec).toBe(interchangeCodec);
+  });
+
   it('round-trips: decode(encode(m)) equals m', () => {
     fc.assert(
       fc.property(message, (m) => {
-        const back = iso8583Codec.decode(iso8583Codec.encode(m));
+        const back = interchangeCodec.decode(interchangeCodec.encode(m));
         expect(back.mti).toBe(m.mti);
         expect(new Map(back.fields)).toEqual(new Map(m.fields));
-        expect(iso8583Codec.requestKey(back)).toBe(iso8583Codec.requestKey(m));
+        expect(interchangeCodec.requestKey(back)).toBe(interchangeCodec.requestKey(m));
       }),
       { numRuns: 300 },
     );
@@ -79,13 +83,15 @@ describe('iso8583Codec', () => {
       fc.property(
         fc.oneof(
           fc.uint8Array({ maxLength: 300 }),
-          message.map((m) => iso8583Codec.encode(m)).chain((b) => fc.nat(b.length).map((n) => b.slice(0, n))),
+          message
+            .map((m) => interchangeCodec.encode(m))
+            .chain((b) => fc.nat(b.length).map((n) => b.slice(0, n))),
         ),
         (bytes) => {
           try {
-            const m = iso8583Codec.decode(bytes);
-            iso8583Codec.requestKey(m);
-            iso8583Codec.isResponse(m);
+            const m = interchangeCodec.decode(bytes);
+            interchangeCodec.requestKey(m);
+            interchangeCodec.isResponse(m);
             requestTransactionKey(m);
             originalTransactionKey(m);
           } catch (error) {
@@ -100,13 +106,13 @@ describe('iso8583Codec', () => {
   it('pairs a request with its response and a repeat with its original', () => {
     const request = authorizationRequest({ pan: '4761739001010119', amountMinor: 1 });
     const response = createMessage(interchangeSpec, '0110', new Map(request.fields));
-    expect(iso8583Codec.isResponse(request)).toBe(false);
-    expect(iso8583Codec.isResponse(response)).toBe(true);
-    expect(iso8583Codec.responseKey(response)).toBe(iso8583Codec.requestKey(request));
+    expect(interchangeCodec.isResponse(request)).toBe(false);
+    expect(interchangeCodec.isResponse(response)).toBe(true);
+    expect(interchangeCodec.responseKey(response)).toBe(interchangeCodec.requestKey(request));
     // An advice about the same transaction is another exchange.
-    expect(iso8583Codec.requestKey(createMessage(interchangeSpec, '0120', new Map(request.fields)))).not.toBe(
-      iso8583Codec.requestKey(request),
-    );
+    expect(
+      interchangeCodec.requestKey(createMessage(interchangeSpec, '0120', new Map(request.fields))),
+    ).not.toBe(interchangeCodec.requestKey(request));
     expect(responseMti('0100')).toBe('0110');
     expect(responseMti('0101')).toBe('0110');
     expect(responseMti('0421')).toBe('0430');

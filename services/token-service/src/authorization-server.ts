@@ -1,8 +1,7 @@
-import { Field, interchangeSpec, Mti, ResponseCode } from '@amulet/contracts';
+import { Field, interchangeCodec, interchangeSpec, Mti, ResponseCode } from '@amulet/contracts';
 import { createMessage, type FieldValue, type Iso8583Message } from '@amulet/iso8583';
 import { createTcpTransport, type TcpEndpoint, type TransportServer } from '@amulet/transport';
 import type { Authorizer } from './authorizer.ts';
-import { iso8583Codec } from './iso8583-codec.ts';
 
 /**
  * The token service's ISO 8583 port: the network sends each 0100 for a token BIN and gets the
@@ -12,7 +11,7 @@ export async function startAuthorizationServer(
   authorizer: Authorizer,
   endpoint: TcpEndpoint = { host: '127.0.0.1', port: 0 },
 ): Promise<TransportServer<Iso8583Message, TcpEndpoint>> {
-  const transport = createTcpTransport({ codec: iso8583Codec });
+  const transport = createTcpTransport({ codec: interchangeCodec });
   return transport.listen(
     {
       handler: async (request) => {

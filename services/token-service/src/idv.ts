@@ -2,6 +2,7 @@ import {
   decodeTokenData,
   encodeTokenData,
   Field,
+  interchangeCodec,
   interchangeSpec,
   Mti,
   ProcessingCode,
@@ -11,8 +12,8 @@ import {
 import { createMessage, type FieldValue, getText, type Iso8583Message } from '@amulet/iso8583';
 import type { Issuer } from '@amulet/store';
 import { createTcpTransport, type TransportClient } from '@amulet/transport';
-import { iso8583Codec, transmissionDateTime } from './iso8583-codec.ts';
 import { TokenServiceError } from './token-service-error.ts';
+import { transmissionDateTime } from './transmission-date-time.ts';
 import type { World } from './world.ts';
 
 /** The token service's ID&V question to the issuer: a token activation request, or an OTP check. */
@@ -90,7 +91,7 @@ export function tokenDataOf(message: Iso8583Message): Map<string, string> {
  */
 export class Iso8583IdvGateway implements IdvGateway {
   readonly #clients = new Map<string, TransportClient<Iso8583Message>>();
-  readonly #transport = createTcpTransport({ codec: iso8583Codec });
+  readonly #transport = createTcpTransport({ codec: interchangeCodec });
   #stan: number;
 
   constructor(

@@ -1,6 +1,12 @@
 // The token service provider (TSP): vault, tokenization with ID&V, lifecycle, detokenization and
 // cryptogram validation over ISO 8583 (issue 6).
 
+/**
+ * ISO 8583:1987 on the wire: the one codec of the interchange (@amulet/contracts
+ * `interchangeCodec`), re-exported under its former name for existing callers.
+ */
+export { interchangeCodec as iso8583Codec } from '@amulet/contracts';
+export { ApduRelay, RelayAbortedError, type RelayEvent } from './apdu-relay.ts';
 export * as apiSchemas from './api-schemas.ts';
 export { startAuthorizationServer } from './authorization-server.ts';
 export {
@@ -21,20 +27,18 @@ export {
   idvDecisionOf,
   idvRequestMessage,
 } from './idv.ts';
-export { iso8583Codec, transmissionDateTime } from './iso8583-codec.ts';
 export { maskDigits, maskPan } from './mask.ts';
 export { isPan, networkOf, newDpan, newPar } from './numbers.ts';
 export {
-  MacConfirmedLoader,
-  type Personalization,
-  PersonalizationTag,
+  type LoadOutcome,
+  type LoadRequest,
   Provisioner,
   type ProvisionerOptions,
-  parsePersonalizationCommand,
+  ProvisioningFailure,
   type RelayStep,
-  receiptData,
   type SecureElementLoader,
 } from './provisioning.ts';
+export { applicationExpiry, Scp11Loader, type Scp11LoaderOptions } from './scp11-loader.ts';
 export { LIFECYCLE_ACTIONS, type LifecycleAction, nextStatus } from './token-lifecycle.ts';
 export {
   AssuranceMethod,
@@ -48,6 +52,7 @@ export {
   type TokenView,
 } from './token-service.ts';
 export { TokenServiceError, type TokenServiceErrorCode, tokenServiceErrors } from './token-service-error.ts';
+export { transmissionDateTime } from './transmission-date-time.ts';
 export {
   fetchSender,
   type SignedWebhook,

@@ -12,7 +12,7 @@ import {
 } from '@amulet/store';
 import { decryptCardJwe, jwePublicJwk } from './card-jwe.ts';
 import { CardProtection, type CardProtectionKeys } from './card-protection.ts';
-import { DeviceCertificates, type DeviceTrustConfig } from './device-certificate.ts';
+import { DeviceCertificates, type DeviceCheck, type DeviceTrustConfig } from './device-certificate.ts';
 import type { IdvDecision, IdvGateway, IdvRequest } from './idv.ts';
 import { maskPan } from './mask.ts';
 import { isPan, networkOf, newDpan, newPar } from './numbers.ts';
@@ -363,6 +363,14 @@ export class TokenService {
       }
       return outcomes;
     });
+  }
+
+  /**
+   * Checks a device certificate chain (leaf first) against the root of trust as tokenization
+   * does, now: the provisioning loader uses it for the SE's own chain (GET DATA BF21).
+   */
+  checkDeviceChain(chain: readonly Uint8Array[]): DeviceCheck {
+    return this.#devices.verify(chain, this.world.now().getTime());
   }
 
   /** Turns a provisioned token active: called only on the secure element's verified confirmation. */

@@ -1,4 +1,4 @@
-import { decodeTokenData, Field, interchangeSpec, TokenDataId } from '@amulet/contracts';
+import { decodeTokenData, Field, interchangeCodec, interchangeSpec, TokenDataId } from '@amulet/contracts';
 import { isLuhnValid } from '@amulet/emv';
 import { createMessage, getText, type Iso8583Message } from '@amulet/iso8583';
 import { coveredTerminalTags } from '@amulet/secure-element';
@@ -57,9 +57,11 @@ describe.each(['sqlite', 'postgres'] as const)('detokenization and validation on
     const card = pan();
     const { token, se, view } = await activeToken(tsp, card, 'SN-2001', '2911');
     const server = await startAuthorizationServer(tsp.authorizer);
-    const client = createTcpTransport({ codec: iso8583Codec }).connect(server.endpoint);
+    const client = createTcpTransport({ codec: interchangeCodec }).connect(server.endpoint);
     try {
       await client.connected();
+      // One codec for the interchange: the token service's export is contracts' own.
+      expect(iso8583Codec).toBe(interchangeCodec);
       const { request } = await tapRequest(se, token.tokenExpiry);
       const response = await client.request(request, { timeoutMs: 5000 });
       expect(response.mti).toBe('0110');

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAmuletError } from '@amulet/bytes';
-import { interchangeSpec, TokenDataId } from '@amulet/contracts';
+import { interchangeCodec, interchangeSpec, TokenDataId } from '@amulet/contracts';
 import { isLuhnValid } from '@amulet/emv';
 import { type Hsm, SoftwareHsm } from '@amulet/hsm';
 import { createMessage, type FieldValue } from '@amulet/iso8583';
@@ -15,16 +15,13 @@ import {
   decryptCardJwe,
   idvDecisionOf,
   idvRequestMessage,
-  iso8583Codec,
   jwePublicJwk,
   maskDigits,
   maskPan,
   newDpan,
   newPar,
-  parsePersonalizationCommand,
   TokenServiceError,
 } from '../src/index.ts';
-import { MacConfirmedLoader } from '../src/provisioning.ts';
 import { testWorld } from './harness.ts';
 
 let hsm: Hsm;
@@ -128,7 +125,7 @@ describe('card JWE (RFC 7516 compact, ECDH-ES+A256KW / A256GCM)', () => {
   });
 });
 
-describe('ISO 8583 codec and ID&V messages', () => {
+describe('ISO 8583 codec (contracts.interchangeCodec) and ID&V messages', () => {
   const digits = (n: number) => fc.stringMatching(new RegExp(`^[0-9]{${n}}$`));
   it('round-trips every ID&V request it builds, and reads decisions by field 39', () => {
     fc.assert(
@@ -146,10 +143,10 @@ describe('ISO 8583 codec and ID&V messages', () => {
             new Date('2026-11-23T10:00:00Z'),
             '99990001',
           );
-          const back = iso8583Codec.decode(iso8583Codec.encode(message));
+          const back = interchangeCodec.decode(interchangeCodec.encode(message));
           expect(back.mti).toBe('0100');
           expect([...back.fields]).toEqual([...message.fields]);
-          expect(iso8583Codec.requestKey(back)).toBe(iso8583Codec.requestKey(message));
+          expect(interchangeCodec.requestKey(back)).toBe(interchangeCodec.requestKey(message));
         },
       ),
       { numRuns: 100 },
@@ -167,51 +164,12 @@ describe('ISO 8583 codec and ID&V messages', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 400 }), (bytes) => {
         try {
-          iso8583Codec.decode(bytes);
+          interchangeCodec.decode(bytes);
         } catch (error) {
           expect(isAmuletError(error)).toBe(true);
         }
       }),
       { numRuns: 2000 },
-    );
-  });
-});
-
-describe('personalization command (the loader seam)', () => {
-  it('round-trips through the STORE DATA it builds; any bytes parse or throw RangeError/typed errors', async () => {
-    const loader = new MacConfirmedLoader(hsm, 'none');
-    await fc.assert(
-      fc.asyncProperty(
-        fc.stringMatching(/^tok_[0-9a-f]{24}$/),
-        fc.stringMatching(/^[0-9]{16}$/),
-        fc.constantFrom(17, 18, 22),
-        fc.stringMatching(/^[A-Z ]{1,16}$/),
-        async (tokenId, dpan, cvn, label) => {
-          const p = {
-            tokenId,
-            dpan,
-            tokenExpiry: '3012',
-            psn: '00',
-            cvn,
-            profile: cvn === 17 ? ('mchip' as const) : ('qvsdc' as const),
-            label,
-            iccKeyBlock: `D0112E0AN00E0000${'A'.repeat(96)}`,
-          };
-          const [command] = await loader.script(p);
-          expect(parsePersonalizationCommand(command!)).toEqual(p);
-        },
-      ),
-      { numRuns: 50 },
-    );
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), (bytes) => {
-        try {
-          parsePersonalizationCommand(bytes);
-        } catch (error) {
-          expect(error instanceof RangeError || isAmuletError(error)).toBe(true);
-        }
-      }),
-      { numRuns: 1000 },
     );
   });
 });

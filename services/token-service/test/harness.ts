@@ -3,8 +3,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fromHex } from '@amulet/bytes';
-import { encodeTokenData, Field, interchangeSpec, Mti, ResponseCode, TokenDataId } from '@amulet/contracts';
-import { cmac, unwrapKeyBlock } from '@amulet/emv';
+import {
+  encodeTokenData,
+  Field,
+  interchangeCodec,
+  interchangeSpec,
+  Mti,
+  ResponseCode,
+  TokenDataId,
+} from '@amulet/contracts';
 import { type Hsm, SoftwareHsm } from '@amulet/hsm';
 import { createMessage, type FieldValue, getText, type Iso8583Message } from '@amulet/iso8583';
 import {
@@ -31,14 +38,12 @@ import pg from 'pg';
 import { tokenDataOf } from '../src/idv.ts';
 import {
   Authorizer,
-  MacConfirmedLoader,
   Provisioner,
-  parsePersonalizationCommand,
-  receiptData,
+  type ProvisionerOptions,
+  Scp11Loader,
   TokenService,
   type World,
 } from '../src/index.ts';
-import { iso8583Codec } from '../src/iso8583-codec.ts';
 
 export const NOW = new Date('2026-11-23T10:00:00Z');
 export const DAY_MS = 86_400_000;
@@ -115,7 +120,34 @@ async function issue(
 export interface TestPki {
   readonly root: TestCert;
   readonly deviceCa: TestCert;
+  /** Issues service certificates (the token service's loader, role tsp-loader). */
+  readonly serviceCa: TestCert;
   device(serialNumber: string, tenantId?: string): Promise<TestCert>;
+  /** A device certificate for a key made elsewhere (inside an SE), from its CSR's public key. */
+  deviceFor(spki: Uint8Array, serialNumber: string): Promise<Uint8Array>;
+  /** The loader's service certificate for a P-256 key (SPKI), then the service CA. */
+  loaderChain(spki: Uint8Array, roles?: readonly ('tsp-loader' | 'tsp-encryption')[]): Promise<Uint8Array[]>;
+}
+
+async function issueFor(
+  profile: Parameters<typeof issueCertificate>[0]['profile'],
+  subject: NameFields,
+  spki: Uint8Array,
+  issuer: TestCert,
+): Promise<Uint8Array> {
+  const n = serialCounter++;
+  return issueCertificate(
+    {
+      profile,
+      subject,
+      subjectPublicKeyInfo: spki,
+      serialNumber: Uint8Array.of(0x20, (n >> 8) & 0xff, n & 0xff),
+      notBefore: new Date(NOW.getTime() - DAY_MS),
+      notAfter: new Date(NOW.getTime() + 3650 * DAY_MS),
+      issuer: issuer.parsed,
+    },
+    issuer.key.signer,
+  );
 }
 
 export async function testPki(tenantId = 'tenant-a'): Promise<TestPki> {
@@ -125,9 +157,32 @@ export async function testPki(tenantId = 'tenant-a'): Promise<TestPki> {
     { organization: 'Amulet Test', commonName: `Device CA ${tenantId}` },
     root,
   );
+  const serviceCa = await issue(
+    { kind: 'service-ca' },
+    { organization: 'Amulet Test', commonName: 'Service CA' },
+    root,
+  );
+  const attributes: DeviceAttributes = { oemId: 'ACME', model: 'Band 2', seType: 'embedded', tenantId };
   return {
     root,
     deviceCa,
+    serviceCa,
+    deviceFor: (spki, serialNumber) =>
+      issueFor(
+        { kind: 'device', attributes },
+        { organization: 'ACME', serialNumber, commonName: 'Band 2' },
+        spki,
+        deviceCa,
+      ),
+    loaderChain: async (spki, roles = ['tsp-loader']) => [
+      await issueFor(
+        { kind: 'service', roles, dnsNames: [] },
+        { organization: 'Amulet Test', commonName: 'tsp-loader' },
+        spki,
+        serviceCa,
+      ),
+      serviceCa.der,
+    ],
     device: async (serialNumber) => {
       const attributes: DeviceAttributes = { oemId: 'ACME', model: 'Band 2', seType: 'embedded', tenantId };
       return issue(
@@ -154,7 +209,7 @@ export async function startIssuer(): Promise<{
   endpoint: string;
 }> {
   const behaviour: IssuerBehaviour = { decisions: new Map(), otp: '123456', seen: [] };
-  const server = await createTcpTransport({ codec: iso8583Codec }).listen(
+  const server = await createTcpTransport({ codec: interchangeCodec }).listen(
     {
       handler: (request) => {
         behaviour.seen.push(request);
@@ -259,11 +314,6 @@ export async function openTestStore(kind: 'sqlite' | 'postgres', now: () => Date
 
 export const VISA_IMK = fromHex('0123456789ABCDEFFEDCBA9876543210');
 export const MASTERCARD_IMK = fromHex('89ABCDEF0123456776543210FEDCBA98');
-/** Keys the TSP shares with every test secure element (the SE side of the loader seam). */
-export const SE_TRANSPORT_KEY = fromHex('000102030405060708090A0B0C0D0E0F101112131415161718191A1B1C1D1E1F');
-export const SE_CONFIRMATION_KEY = fromHex(
-  'F0E0D0C0B0A090807060504030201000F0E0D0C0B0A090807060504030201000',
-);
 export const TRID = '40010030273';
 export const OTHER_TRID = '40010030274';
 
@@ -271,6 +321,10 @@ export interface Tsp {
   readonly service: TokenService;
   readonly authorizer: Authorizer;
   readonly provisioner: Provisioner;
+  /** The loader's certificate chain (tsp-loader service certificate, service CA). */
+  readonly loaderCertificates: readonly Uint8Array[];
+  /** Another Provisioner on the same service and loader, with other limits. */
+  provisionerWith(options: Partial<Omit<ProvisionerOptions, 'service'>>): Provisioner;
   readonly hsm: Hsm;
   readonly handle: StoreHandle;
   readonly world: ReturnType<typeof testWorld>;
@@ -295,18 +349,8 @@ export async function startTsp(kind: 'sqlite' | 'postgres', seed = 'tsp'): Promi
     const a = new Uint8Array(randomBytes(key.length));
     return [a, key.map((b, i) => b ^ (a[i] ?? 0))];
   };
-  await hsm.importKeyComponents({
-    keyId: 'se-transport',
-    algorithm: 'aes',
-    usage: 'kek',
-    components: split(SE_TRANSPORT_KEY),
-  });
-  await hsm.importKeyComponents({
-    keyId: 'se-confirmation',
-    algorithm: 'aes',
-    usage: 'mac',
-    components: split(SE_CONFIRMATION_KEY),
-  });
+  // SK.OCE.ECKA: the loader's SCP11a key (GlobalPlatform Amendment F), never out of the HSM.
+  await hsm.generateKey({ keyId: 'tsp-loader-ecka', algorithm: 'ec-p256', usage: 'key-agreement' });
   await hsm.importKeyComponents({
     keyId: 'imk-visa',
     algorithm: 'tdes',
@@ -362,15 +406,23 @@ export async function startTsp(kind: 'sqlite' | 'postgres', seed = 'tsp'): Promi
     bins: ['476173', '541333', '400000'],
   });
   const authorizer = new Authorizer({ store: handle.store, hsm, cards: service.cards, world });
-  const provisioner = new Provisioner({
-    service,
-    loader: new MacConfirmedLoader(hsm, 'se-confirmation'),
-    transportKekId: 'se-transport',
+  const loaderCertificates = await pki.loaderChain(await hsm.getPublicKey('tsp-loader-ecka'));
+  const loader = new Scp11Loader({
+    hsm,
+    world,
+    certificates: loaderCertificates,
+    keyAgreementKeyId: 'tsp-loader-ecka',
+    verifyDevice: (chain) => service.checkDeviceChain(chain),
   });
+  const provisionerWith = (options: Partial<Omit<ProvisionerOptions, 'service'>>) =>
+    new Provisioner({ service, loader, ...options });
+  const provisioner = provisionerWith({});
   return {
     service,
     authorizer,
     provisioner,
+    loaderCertificates,
+    provisionerWith,
     hsm,
     handle,
     world,
@@ -399,52 +451,42 @@ export async function encryptCard(
     .encrypt(key);
 }
 
-/** A wearable: a device certificate and a secure element. */
-export async function newWearable(tsp: Tsp, serial: string) {
-  const cert = await tsp.pki.device(serial);
+/**
+ * A wearable as manufactured (DESIGN.md flow 1): the device key made inside a real SE, a CSR to
+ * the device CA, the chain stored in the SE. The SE accepts card content changes only from an
+ * SCP11a off-card entity whose certificate chains to `oceRoot` (default: the TSP's root).
+ */
+export async function newWearable(
+  tsp: Tsp,
+  serial: string,
+  options: { readonly pki?: TestPki; readonly oceRoot?: Uint8Array } = {},
+) {
+  const pki = options.pki ?? tsp.pki;
   const se = SecureElement.open({
     deviceKey: new Uint8Array(randomBytes(32)),
     rng: (n) => new Uint8Array(randomBytes(n)),
     clock: () => tsp.world.now().getTime(),
     blobs: memoryBlobStore(),
     counter: memoryCounter(),
+    oceTrustAnchors: [options.oceRoot ?? tsp.pki.root.der],
   });
-  return { cert, chain: [cert.der, tsp.pki.deviceCa.der], se };
-}
-
-/**
- * The SE side of the loader seam until SCP11 lands in @amulet/secure-element: opens the key block
- * with the shared transport key, installs the applet through the SE's host interface, and answers
- * with the MAC'd receipt.
- */
-export function personalizationAgent(se: SecureElement): (command: Uint8Array) => Uint8Array {
-  return (command) => {
-    try {
-      const p = parsePersonalizationCommand(command);
-      const { key } = unwrapKeyBlock({ kbpk: SE_TRANSPORT_KEY, keyBlock: p.iccKeyBlock });
-      se.install({
-        id: p.tokenId,
-        profile: p.profile,
-        cvn: p.cvn as 17 | 18 | 22,
-        label: p.label,
-        pan: p.dpan,
-        expiry: `${p.tokenExpiry}28`,
-        psn: p.psn,
-        mkAc: key,
-      });
-      const mac = cmac('aes', SE_CONFIRMATION_KEY, receiptData(p.tokenId, p.dpan));
-      return Uint8Array.of(...mac, 0x90, 0x00);
-    } catch {
-      return Uint8Array.of(0x6f, 0x00);
-    }
-  };
+  const spki = se.generateDeviceKey();
+  const der = await pki.deviceFor(spki, serial);
+  const chain = [der, pki.deviceCa.der];
+  se.storeCertificates(chain);
+  return { cert: { der, parsed: parseCertificate(der) }, chain, se };
 }
 
 /** Runs the relay to the end, as the wallet and the phone would, forwarding opaque bytes. */
-export async function provision(tsp: Tsp, tokenId: string, se: SecureElement) {
-  const agent = personalizationAgent(se);
-  let step = await tsp.provisioner.start(tokenId);
-  while (step.state === 'command') step = await tsp.provisioner.relay(tokenId, agent(step.command));
+export async function provision(
+  tsp: Tsp,
+  tokenId: string,
+  se: SecureElement,
+  relayed: (command: Uint8Array) => Uint8Array = (command) => se.transmit(command),
+  provisioner: Provisioner = tsp.provisioner,
+) {
+  let step = await provisioner.start(tokenId);
+  while (step.state === 'command') step = await provisioner.relay(tokenId, relayed(step.command));
   return step;
 }
 

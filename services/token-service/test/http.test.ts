@@ -8,15 +8,7 @@ import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { REQUESTOR_HEADER } from '../src/http-api.ts';
 import { buildHttpApi, tokenServiceErrors, Webhooks } from '../src/index.ts';
-import {
-  encryptCard,
-  newWearable,
-  OTHER_TRID,
-  personalizationAgent,
-  startTsp,
-  TRID,
-  type Tsp,
-} from './harness.ts';
+import { encryptCard, newWearable, OTHER_TRID, startTsp, TRID, type Tsp } from './harness.ts';
 
 const PANS: string[] = [];
 let next = 0;
@@ -249,13 +241,12 @@ describe.each(['sqlite', 'postgres'] as const)('HTTP API on %s', (kind) => {
     const created = await call('POST', '/v1/tokens', body, { 'idempotency-key': 'flow-1' });
     expect(created.body.status).toBe('provisioning');
     const tokenId: string = created.body.token.tokenId;
-    const agent = personalizationAgent(wearable.se);
     let step = await call('POST', `/v1/tokens/${tokenId}/provisioning`, undefined, {
       'idempotency-key': 'prov-1',
     });
     let n = 0;
     while (step.body.state === 'command') {
-      const response = agent(new Uint8Array(Buffer.from(step.body.command, 'base64')));
+      const response = wearable.se.transmit(new Uint8Array(Buffer.from(step.body.command, 'base64')));
       step = await call(
         'POST',
         `/v1/tokens/${tokenId}/provisioning/relay`,

@@ -232,28 +232,6 @@ describe.each(['sqlite', 'postgres'] as const)('tokenization and lifecycle on %s
     }
   });
 
-  it('provisioning: a wrong SE confirmation fails and the token stays inactive; a retry confirms', async () => {
-    const card = pan();
-    const wearable = await newWearable(tsp, 'SN-1007');
-    const outcome = await tsp.service.tokenize({
-      requestorTrid: TRID,
-      encryptedCard: await encryptCard(tsp, { pan: card, expiry: '3012' }),
-      deviceCertificateChain: wearable.chain,
-    });
-    if (outcome.status !== 'provisioning') throw new Error(outcome.status);
-    const tokenId = outcome.token.tokenId;
-    const step = await tsp.provisioner.start(tokenId);
-    expect(step.state).toBe('command');
-    const forged = await tsp.provisioner.relay(tokenId, Uint8Array.of(...new Uint8Array(16), 0x90, 0x00));
-    expect(forged).toEqual({ state: 'failed', reason: 'SE_CONFIRMATION' });
-    expect((await tsp.service.getToken(tokenId)).status).toBe('inactive');
-    expect((await provision(tsp, tokenId, wearable.se)).state).toBe('confirmed');
-    const view = await tsp.service.getToken(tokenId);
-    expect(view.status).toBe('active');
-    expect(view.provisioning).toBe('confirmed');
-    expect(wearable.se.tokens().map((t) => t.id)).toContain(tokenId);
-  });
-
   it('lifecycle: suspend, resume, delete many with actor and reason; forbidden moves; other requestors see nothing', async () => {
     const a = await activeToken(tsp, pan(), 'SN-1008');
     const b = await activeToken(tsp, pan(), 'SN-1008', '3012', a);
