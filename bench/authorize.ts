@@ -1,33 +1,48 @@
 /**
- * Authorizations end to end over loopback TCP: terminal-equivalent 0100s (field 55 from a real
- * secure element through the terminal's kernel, so every cryptogram verifies) go to the acquirer
- * (SQLite, WAL, synchronous=FULL, group commit), which forwards to the network switch, which asks
- * the token service to detokenize and validate, then the issuer. Each party runs in its own
- * process; this one is the terminals. Stepped open-loop rates, then a closed loop at saturation.
+ * Authorizations end to end over loopback TCP, on the real services (issue 8, "Speed"):
+ * terminal-equivalent 0100s (field 55 from a real secure element through the terminal's kernel,
+ * so every cryptogram verifies in the token service's HSM) go to the acquirer, which forwards to
+ * the network switch, which asks the real token service (Authorizer, startAuthorizationServer) to
+ * detokenize and validate, then the real issuer (listenIssuer: risk rules, ledger holds). Every
+ * database is SQLite in WAL mode with synchronous=FULL and group commit: nothing is answered before
+ * its commit. Five processes: the terminals (this one), the acquirer, the network, the token
+ * service and the issuer (ID&V between those two over ISO 8583 at provisioning). Stepped
+ * open-loop rates, then a closed loop at saturation.
  *
- *   npx tsx bench/authorize.ts [--rates 250,500,1000,2000] [--seconds 2] [--hot 0.7]
- *                              [--tsp host:port --issuer host:port]
+ *   npx tsx bench/authorize.ts [--rates 500,1000,1500,2000,3000] [--seconds 3] [--hot 0.7]
+ *                              [--saturation 6000] [--profile acquirer,network,tsp,issuer] [--profile-dir DIR]
  *
- * The token service and issuer are the sandbox responders from @amulet/network/sandbox unless
- * `--tsp` and `--issuer` name other ISO 8583 endpoints (the real services): they must know the
- * bench's tokens (`benchTokens()` below: DPANs, real PANs and the sandbox keys).
- * `--hot 0.7` sends 70% of the traffic through one terminal on cards that all draw on one account.
- * Prints a table and one JSON line.
+ * Cards are issued at the issuer, tokenized at the token service (JWE, device certificate, ID&V
+ * green) and personalized with the ICC master key the token service's HSM derived (a TR-31 key
+ * block opened on the SE side). `--hot 0.7` sends 70% of the traffic through the hot merchant's
+ * terminal on cards that all draw on one account. `--profile` runs the named processes under
+ * `node --cpu-prof` (profiles in --profile-dir, default a temporary directory). Prints a table and one JSON line.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { AcquirerHost, AcquirerStore } from '@amulet/acquirer';
-import { fromHex } from '@amulet/bytes';
-import { luhnCheckDigit } from '@amulet/emv';
 import type { Iso8583Message } from '@amulet/iso8583';
-import { interchangeCodec, MessageLog, NetworkSwitch, RoutingTable } from '@amulet/network';
-import { SandboxIssuer, type SandboxToken, SandboxTokenService } from '@amulet/network/sandbox';
+import { iso8583Codec as issuerCodec, listenIssuer } from '@amulet/issuer';
+import { interchangeCodec, MessageLog, NetworkSwitch } from '@amulet/network';
+import { loadRuleSet } from '@amulet/risk';
 import { inProcessTransport, memoryBlobStore, memoryCounter, SecureElement } from '@amulet/secure-element';
 import { authorizationRequest, defaultKernelConfig, readCard } from '@amulet/terminal';
+import { startAuthorizationServer } from '@amulet/token-service';
 import { createTcpTransport, type TcpEndpoint, type TransportClient } from '@amulet/transport';
+import {
+  type AddCardInput,
+  type IssuedCardData,
+  IssuerIdv,
+  openIssuerSide,
+  openTokenServiceSide,
+  type ProvisionedCard,
+  personalize,
+} from '../apps/terminal/test/support/parties.ts';
+import { rigRoutes } from '../apps/terminal/test/support/rig.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -36,52 +51,136 @@ const flag = (name: string): string | undefined => {
 };
 const tcp = createTcpTransport<Iso8583Message>({ codec: interchangeCodec });
 /** Cards with their own accounts, and cards that all draw on one hot account. */
-const CARDS = 256;
+const CARDS = Number(flag('cards') ?? 256);
 const HOT_CARDS = 256;
 const TERMINALS = 16;
 const ACQUIRER_ID = '123456';
+const HOT_MERCHANT = 'MERCHANT000001';
+const MERCHANT = 'MERCHANT000002';
 
-const keys = {
-  18: { profile: 'qvsdc' as const, imk: fromHex('0123456789ABCDEFFEDCBA9876543210') },
-  17: { profile: 'mchip' as const, imk: fromHex('89ABCDEF0123456776543210FEDCBA98') },
-  22: { profile: 'qvsdc' as const, imk: fromHex('000102030405060708090A0B0C0D0E0F') },
-};
-const withLuhn = (digits: string) => digits + luhnCheckDigit(digits);
+/**
+ * The issuer's default rules (services/issuer default-rules.ts) with the card velocity limits
+ * lifted: a bench card taps hundreds of times a minute, which the defaults rightly decline. The
+ * rules are still evaluated on every authorization.
+ */
+const benchRules = loadRuleSet({
+  version: 1,
+  name: 'issuer-bench',
+  thresholds: { review: 50, decline: 100 },
+  rules: [
+    {
+      id: 'card-velocity-minute',
+      reason: 'VELOCITY_CARD',
+      score: 100,
+      when: { feature: 'velocity.card.1m', op: 'gt', value: 1e9 },
+    },
+    {
+      id: 'card-velocity-hour',
+      reason: 'VELOCITY_CARD',
+      score: 50,
+      when: { feature: 'velocity.card.1h', op: 'gt', value: 1e9 },
+    },
+    {
+      id: 'amount-above-history',
+      reason: 'AMOUNT_ABOVE_HISTORY',
+      score: 30,
+      when: {
+        all: [
+          { feature: 'accountHistoryCount', op: 'gte', value: 10 },
+          { feature: 'amountMinor', op: 'gt', ref: { feature: 'accountMaxAmountMinor', times: 5 } },
+        ],
+      },
+    },
+    {
+      id: 'merchant-category',
+      reason: 'MERCHANT_CATEGORY',
+      score: 30,
+      when: { feature: 'merchantCategoryCode', op: 'in', values: ['7995', '6051'] },
+    },
+  ],
+});
 
-/** The bench's tokens: card i is CVN 18, 17 or 22 in turn, DPANs in token BINs, real PANs in issuer BINs. */
-export function benchTokens(): SandboxToken[] {
-  return Array.from({ length: CARDS + HOT_CARDS }, (_, i) => {
-    const cvn = ([18, 17, 22] as const)[i % 3]!;
-    const serial = String(i).padStart(6, '0');
-    const [dpan, ownPan] =
-      cvn === 17
-        ? [withLuhn(`541333009${serial}`), withLuhn(`520000009${serial}`)]
-        : [withLuhn(`476173909${serial}`), withLuhn(`401200009${serial}`)];
-    // The hot cards are many cards (tokens) on one account: the issuer's hot spot.
-    const realPan = i >= CARDS ? withLuhn('401200008999999') : ownPan;
-    return {
-      dpan,
-      realPan,
-      realExpiry: '3105',
-      cvn,
-      psn: '00',
-      imk: keys[cvn].imk,
-      tokenReference: `TREF${serial}`,
-      par: `Q1J4AWSCC2BENCH${serial}ABCDEFGH`,
-      requestorId: '40010030273',
-      deviceId: `DEV${serial}`,
-      status: 'active',
-    };
+const benchWorld = { now: () => new Date(), random: (n: number) => new Uint8Array(randomBytes(n)) };
+
+/** The issuer process: its ISO 8583 port, and card issuance for the bench's cardholders over IPC. */
+async function issuerRole(dir: string): Promise<void> {
+  const side = await openIssuerSide({ backend: 'sqlite', world: benchWorld, issuerRules: benchRules, dir });
+  const hot = await side.issuer.createAccount({
+    cardholderId: 'hot-holder',
+    currency: '978',
+    openingBalanceMinor: 900_000_000_000,
   });
+  const server = await listenIssuer(
+    side.issuer,
+    createTcpTransport({ codec: issuerCodec }),
+    { host: '127.0.0.1', port: 0 },
+    { maxHandlersInFlight: 1024 },
+  );
+  process.on('message', async (m: { issue?: AddCardInput[]; ledger?: true }) => {
+    if (m.issue !== undefined) {
+      const issued: IssuedCardData[] = [];
+      for (const input of m.issue) issued.push(await side.issue(input));
+      process.send?.({ issued });
+    } else if (m.ledger === true) {
+      const check = await side.issuer.checkLedger();
+      process.send?.({
+        ledger: {
+          sumMinor: check.sumMinor,
+          mismatched: check.mismatchedAccounts.length,
+          postings: check.postings,
+        },
+      });
+    }
+  });
+  process.on('SIGTERM', async () => {
+    await server.close();
+    await side.close();
+    process.exit(0);
+  });
+  process.send?.({ issuer: server.endpoint.port, hotAccountId: hot.id });
 }
 
-async function peers(): Promise<void> {
-  const tsp = new SandboxTokenService(benchTokens());
-  const issuer = new SandboxIssuer();
-  for (const token of benchTokens()) issuer.open(token.realPan, 1_000_000_000_000);
-  const a = await tcp.listen({ handler: tsp.handle, maxHandlersInFlight: 512 });
-  const b = await tcp.listen({ handler: issuer.handle, maxHandlersInFlight: 512 });
-  process.send?.({ tsp: a.endpoint.port, issuer: b.endpoint.port });
+/** The token service process: ID&V to the issuer's port, tokenization over IPC, then its ISO 8583 port. */
+async function tokenServiceRole(dir: string, issuerEndpoint: TcpEndpoint): Promise<void> {
+  const toIssuer = createTcpTransport({ codec: issuerCodec }).connect(issuerEndpoint, { maxInFlight: 1024 });
+  await toIssuer.connected();
+  const side = await openTokenServiceSide({
+    backend: 'sqlite',
+    world: benchWorld,
+    dir,
+    idv: IssuerIdv.over(toIssuer, benchWorld),
+  });
+  const server = await startAuthorizationServer(side.authorizer);
+  process.on('message', async (m: { tokenize?: { card: IssuedCardData; input: AddCardInput }[] }) => {
+    if (m.tokenize === undefined) return;
+    const work = m.tokenize;
+    const provisioned: ProvisionedCard[] = [];
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < work.length) {
+          const i = next++;
+          provisioned[i] = await side.tokenize(work[i]!.card, work[i]!.input);
+        }
+      }),
+    );
+    // The real PAN stays with the token service: the terminals need only the token and its key block.
+    process.send?.({ provisioned: provisioned.map((c) => ({ ...c, token: { ...c.token, realPan: '' } })) });
+  });
+  process.on('SIGTERM', async () => {
+    await server.close();
+    await side.close();
+    process.exit(0);
+  });
+  process.send?.({ tsp: server.endpoint.port });
+}
+
+/** Sends `message` to a child and resolves with its next message. */
+function ask(proc: ChildProcess, message: unknown): Promise<Record<string, unknown>> {
+  return new Promise((resolve) => {
+    proc.once('message', (m) => resolve(m as Record<string, unknown>));
+    proc.send(message as never);
+  });
 }
 
 async function network(tspEndpoint: TcpEndpoint, issuerEndpoint: TcpEndpoint): Promise<void> {
@@ -90,12 +189,7 @@ async function network(tspEndpoint: TcpEndpoint, issuerEndpoint: TcpEndpoint): P
   const issuer = tcp.connect(issuerEndpoint, options);
   await Promise.all([tsp.connected(), issuer.connected()]);
   const sw = new NetworkSwitch({
-    routes: new RoutingTable([
-      { low: '476173900', high: '476173909', kind: 'token', destination: 'tsp' },
-      { low: '541333000', high: '541333009', kind: 'token', destination: 'tsp' },
-      { low: '401200', high: '401299', kind: 'issuer', destination: 'issuer' },
-      { low: '520000', high: '529999', kind: 'issuer', destination: 'issuer' },
-    ]),
+    routes: rigRoutes(),
     peers: new Map([
       ['tsp', tsp],
       ['issuer', issuer],
@@ -104,6 +198,7 @@ async function network(tspEndpoint: TcpEndpoint, issuerEndpoint: TcpEndpoint): P
     log: new MessageLog({ maxEntries: 1000 }),
   });
   const server = await tcp.listen({ handler: sw.handle, maxHandlersInFlight: 1024 });
+  process.on('SIGTERM', () => process.exit(0));
   process.send?.({ network: server.endpoint.port });
 }
 
@@ -112,20 +207,34 @@ async function acquirer(networkEndpoint: TcpEndpoint, file: string): Promise<voi
   const client = tcp.connect(networkEndpoint, { maxInFlight: 4096, defaultTimeoutMs: 5000 });
   await client.connected();
   const host = await AcquirerHost.start({ store, network: client, acquiringInstitutionId: ACQUIRER_ID });
-  await host.addMerchant({ merchantId: 'MERCHANT000001', nameLocation: 'AMULET BENCH', mcc: '5814' });
+  await host.addMerchant({ merchantId: HOT_MERCHANT, nameLocation: 'AMULET HOT SHOP', mcc: '5814' });
+  await host.addMerchant({ merchantId: MERCHANT, nameLocation: 'AMULET BENCH', mcc: '5411' });
   for (let t = 0; t < TERMINALS; t++)
-    await host.addTerminal({ terminalId: `T${String(t).padStart(7, '0')}`, merchantId: 'MERCHANT000001' });
+    await host.addTerminal({
+      terminalId: `T${String(t).padStart(7, '0')}`,
+      merchantId: t === 0 ? HOT_MERCHANT : MERCHANT,
+    });
   const server = await tcp.listen({ handler: host.handle, maxHandlersInFlight: 1024 });
+  process.on('SIGTERM', () => process.exit(0));
   process.send?.({ acquirer: server.endpoint.port });
 }
+
+const profiled = new Set((flag('profile') ?? '').split(',').filter((r) => r !== ''));
+const profileDir = flag('profile-dir') ?? join(tmpdir(), 'amulet-bench-profiles');
 
 function child(
   role: string,
   extra: string[],
-): Promise<{ process: ChildProcess; ports: Record<string, number> }> {
-  const proc = fork(import.meta.filename, ['--role', role, ...extra], { execArgv: process.execArgv });
+): Promise<{ process: ChildProcess; message: Record<string, unknown> }> {
+  const execArgv = [...process.execArgv];
+  if (profiled.has(role)) {
+    // One directory per role: tsx's loader thread writes a profile of its own next to the main one.
+    mkdirSync(join(profileDir, role), { recursive: true });
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(profileDir, role)}`);
+  }
+  const proc = fork(import.meta.filename, ['--role', role, ...extra], { execArgv });
   return new Promise((resolve, reject) => {
-    proc.once('message', (m) => resolve({ process: proc, ports: m as Record<string, number> }));
+    proc.once('message', (m) => resolve({ process: proc, message: m as Record<string, unknown> }));
     proc.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
   });
 }
@@ -135,10 +244,13 @@ const endpointOf = (text: string): TcpEndpoint => {
   return { host: host ?? '127.0.0.1', port: Number(port) };
 };
 
-/** Taps made in advance through the kernel against real secure elements: valid cryptograms, rising ATCs. */
-async function prepare(count: number, hot: number): Promise<Iso8583Message[]> {
-  const tokens = benchTokens();
-  const ses = tokens.map((token, i) => {
+/** Taps made in advance through the kernel against personalized secure elements: valid cryptograms, rising ATCs. */
+async function prepare(
+  cards: readonly ProvisionedCard[],
+  count: number,
+  hot: number,
+): Promise<Iso8583Message[]> {
+  const ses = cards.map((card, i) => {
     const se = SecureElement.open({
       deviceKey: new Uint8Array(32).fill(1),
       rng: (n) => new Uint8Array(n).fill(i & 0xff),
@@ -146,19 +258,10 @@ async function prepare(count: number, hot: number): Promise<Iso8583Message[]> {
       blobs: memoryBlobStore(),
       counter: memoryCounter(),
     });
-    se.install({
-      id: 'card',
-      profile: keys[token.cvn].profile,
-      cvn: token.cvn,
-      label: 'BENCH',
-      pan: token.dpan,
-      expiry: '301231',
-      psn: '00',
-      imk: keys[token.cvn].imk,
-    });
+    personalize(se, card);
     return inProcessTransport(se);
   });
-  const now = new Date(Date.UTC(2026, 11, 3, 9, 0, 0));
+  const now = new Date();
   const stans = new Array<number>(TERMINALS).fill(0);
   const out: Iso8583Message[] = [];
   let seed = 0x9e3779b9;
@@ -168,20 +271,17 @@ async function prepare(count: number, hot: number): Promise<Iso8583Message[]> {
   };
   let cold = 0;
   let warm = 0;
+  const date = `${String(now.getUTCFullYear() % 100).padStart(2, '0')}${String(now.getUTCMonth() + 1).padStart(2, '0')}${String(now.getUTCDate()).padStart(2, '0')}`;
   for (let n = 0; n < count; n++) {
     // Round robin within each group keeps one card's taps far apart, so their ATCs arrive in order.
     const isHot = random() < hot;
     const card = isHot ? CARDS + (warm++ % HOT_CARDS) : cold++ % CARDS;
-    const terminal = isHot ? 0 : hot > 0 ? 1 + (n % (TERMINALS - 1)) : n % TERMINALS;
+    const terminal = isHot ? 0 : 1 + (n % (TERMINALS - 1));
     const un = new Uint8Array([n >>> 24, n >>> 16, n >>> 8, n]);
     const amount = 100 + (n % 4000);
-    const read = await readCard(
-      ses[card]!,
-      { amount, unpredictableNumber: un, date: '261203' },
-      defaultKernelConfig,
-    );
+    const read = await readCard(ses[card]!, { amount, unpredictableNumber: un, date }, defaultKernelConfig);
     if (read.kind !== 'online') throw new Error(`tap ${n} ended at the terminal: ${read.outcome.reason}`);
-    stans[terminal] = stans[terminal]! + 1;
+    stans[terminal] = (stans[terminal]! % 999_999) + 1;
     out.push(
       authorizationRequest(
         read.card,
@@ -190,7 +290,7 @@ async function prepare(count: number, hot: number): Promise<Iso8583Message[]> {
         now,
         {
           terminalId: `T${String(terminal).padStart(7, '0')}`,
-          merchantId: 'MERCHANT000001',
+          merchantId: terminal === 0 ? HOT_MERCHANT : MERCHANT,
           merchantNameLocation: 'AMULET BENCH',
         },
         defaultKernelConfig.currency,
@@ -233,6 +333,7 @@ function summarize(
   };
 }
 
+const codes = new Map<string, number>();
 async function send(
   clients: TransportClient<Iso8583Message>[],
   message: Iso8583Message,
@@ -240,7 +341,9 @@ async function send(
   const terminal = Number((message.fields.get(41) as string).slice(1));
   const started = performance.now();
   const answer = await clients[terminal]!.request(message, { timeoutMs: 10_000 });
-  return [performance.now() - started, answer.fields.get(39) === '00'];
+  const code = String(answer.fields.get(39));
+  codes.set(code, (codes.get(code) ?? 0) + 1);
+  return [performance.now() - started, code === '00'];
 }
 
 /** Open loop: `rate` requests per second for `seconds`, sent in 2 ms slices whatever the answers do. */
@@ -307,42 +410,61 @@ async function closedLoop(
 
 async function main(): Promise<void> {
   const role = flag('role');
-  if (role === 'peers') return peers();
+  if (role === 'issuer') return issuerRole(flag('dir')!);
+  if (role === 'tsp') return tokenServiceRole(flag('dir')!, endpointOf(flag('issuer')!));
   if (role === 'network') return network(endpointOf(flag('tsp')!), endpointOf(flag('issuer')!));
   if (role === 'acquirer') return acquirer(endpointOf(flag('network')!), flag('db')!);
 
-  const rates = (flag('rates') ?? '250,500,1000,2000').split(',').map(Number);
-  const seconds = Number(flag('seconds') ?? 2);
+  const rates = (flag('rates') ?? '500,1000,1500,2000,3000').split(',').map(Number);
+  const seconds = Number(flag('seconds') ?? 3);
   const hot = Number(flag('hot') ?? 0);
-  const saturation = Number(flag('saturation') ?? 4000);
+  const saturation = Number(flag('saturation') ?? 6000);
   const children: ChildProcess[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'amulet-bench-authorize-'));
   try {
-    let tspAt = flag('tsp');
-    let issuerAt = flag('issuer');
-    if (tspAt === undefined || issuerAt === undefined) {
-      const p = await child('peers', []);
-      children.push(p.process);
-      tspAt = `127.0.0.1:${p.ports.tsp}`;
-      issuerAt = `127.0.0.1:${p.ports.issuer}`;
-    }
-    const n = await child('network', ['--tsp', tspAt, '--issuer', issuerAt]);
+    const provisionStart = performance.now();
+    const issuer = await child('issuer', ['--dir', dir]);
+    children.push(issuer.process);
+    const tsp = await child('tsp', ['--dir', dir, '--issuer', `127.0.0.1:${issuer.message.issuer}`]);
+    children.push(tsp.process);
+    const inputs: AddCardInput[] = Array.from({ length: CARDS + HOT_CARDS }, (_, i) => ({
+      deviceSerial: `BENCH-${i}`,
+      network: i % 2 === 0 ? 'visa' : 'mastercard',
+      appletId: 'card',
+      label: 'BENCH',
+      openingBalanceMinor: 900_000_000_000,
+      ...(i >= CARDS ? { accountId: issuer.message.hotAccountId as string } : {}),
+    }));
+    // The issuer mails each card to its holder, who gives it to the wallet (JWE to the token service).
+    const issued = (await ask(issuer.process, { issue: inputs })).issued as IssuedCardData[];
+    const cards = (
+      await ask(tsp.process, { tokenize: issued.map((card, i) => ({ card, input: inputs[i]! })) })
+    ).provisioned as ProvisionedCard[];
+    console.log(
+      `provisioned ${cards.length} cards (issued, tokenized with ID&V, keys derived) in ${((performance.now() - provisionStart) / 1000).toFixed(1)} s`,
+    );
+    const n = await child('network', [
+      '--tsp',
+      `127.0.0.1:${tsp.message.tsp}`,
+      '--issuer',
+      `127.0.0.1:${issuer.message.issuer}`,
+    ]);
     children.push(n.process);
     const a = await child('acquirer', [
       '--network',
-      `127.0.0.1:${n.ports.network}`,
+      `127.0.0.1:${n.message.network}`,
       '--db',
       join(dir, 'acquirer.db'),
     ]);
     children.push(a.process);
     const total = rates.reduce((sum, r) => sum + r * seconds, 0) + saturation + 500;
     const prepareStart = performance.now();
-    const queue = await prepare(total, hot);
+    const queue = await prepare(cards, total, hot);
     console.log(
       `prepared ${queue.length} taps in ${((performance.now() - prepareStart) / 1000).toFixed(1)} s`,
     );
     const clients = Array.from({ length: TERMINALS }, () =>
-      tcp.connect({ host: '127.0.0.1', port: a.ports.acquirer! }, { maxInFlight: 4096 }),
+      tcp.connect({ host: '127.0.0.1', port: a.message.acquirer as number }, { maxInFlight: 4096 }),
     );
     await Promise.all(clients.map((c) => c.connected()));
     await closedLoop(clients, queue.splice(0, 500), 16); // warm-up
@@ -354,10 +476,24 @@ async function main(): Promise<void> {
       console.log(
         `${s.label.padEnd(23)} | ${String(s.offered).padStart(7)} | ${String(s.completed).padStart(6)} | ${String(s.approved).padStart(8)} | ${String(s.perSecond).padStart(5)} | ${s.p50Ms.toFixed(2).padStart(6)} | ${s.p99Ms.toFixed(2).padStart(6)} | ${s.p999Ms.toFixed(2).padStart(8)}`,
       );
-    console.log(JSON.stringify({ bench: 'authorize', hot, cards: CARDS, terminals: TERMINALS, steps }));
+    const check = await ask(issuer.process, { ledger: true });
+    console.log(
+      JSON.stringify({
+        bench: 'authorize',
+        store: 'sqlite-wal-full-group-commit',
+        hot,
+        cards: CARDS,
+        hotCards: HOT_CARDS,
+        terminals: TERMINALS,
+        responseCodes: Object.fromEntries(codes),
+        issuerLedger: check.ledger,
+        steps,
+      }),
+    );
     await Promise.all(clients.map((c) => c.close()));
   } finally {
-    for (const c of children) c.kill();
+    for (const c of children) c.kill('SIGTERM');
+    await new Promise((r) => setTimeout(r, 1500));
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -7,6 +7,7 @@ import {
   type Querier,
   queryBuilder,
 } from '@amulet/store';
+import type { CompiledQuery } from 'kysely';
 import { acquirerMigrations } from './migrations.ts';
 import type { AcquirerSchema, AuthorizationState } from './schema.ts';
 
@@ -91,6 +92,8 @@ export class AcquirerStore {
   readonly #engine: Engine;
   readonly #db: ReturnType<typeof queryBuilder<AcquirerSchema>>;
   readonly #now: () => Date;
+  /** Hot-path statements compiled once per shape (DESIGN.md: no per-call query compilation). */
+  readonly #compiled = new Map<string, CompiledQuery>();
 
   private constructor(engine: Engine, now: () => Date) {
     this.#engine = engine;
@@ -128,6 +131,26 @@ export class AcquirerStore {
 
   #stamp(): string {
     return this.#now().toISOString();
+  }
+
+  /**
+   * The statement of `shape`, built by Kysely on first use and then reused with new parameters.
+   * `parameters` must be the values in the order the builder binds them; the first build checks
+   * that they are, so a change in Kysely's ordering fails loudly instead of binding the wrong values.
+   */
+  #reuse(shape: string, parameters: readonly unknown[], build: () => CompiledQuery): CompiledQuery {
+    let compiled = this.#compiled.get(shape);
+    if (compiled === undefined) {
+      compiled = build();
+      if (
+        compiled.parameters.length !== parameters.length ||
+        compiled.parameters.some((value, i) => value !== parameters[i])
+      )
+        throw new Error(`acquirer store: the parameters of ${shape} are not in builder order`);
+      this.#compiled.set(shape, compiled);
+      return compiled;
+    }
+    return { ...compiled, parameters };
   }
 
   #write<T>(fn: (q: Querier) => Promise<T>): Promise<T> {
@@ -191,7 +214,10 @@ export class AcquirerStore {
       updated_at: at,
     };
     try {
-      await this.#write((q) => q.run(this.#db.insertInto('acq_authorizations').values(row).compile()));
+      const insert = this.#reuse('insert-pending', Object.values(row), () =>
+        this.#db.insertInto('acq_authorizations').values(row).compile(),
+      );
+      await this.#write((q) => q.run(insert));
       return true;
     } catch (error) {
       if (isUniqueViolation(error)) return false;
@@ -213,21 +239,24 @@ export class AcquirerStore {
     to: AuthorizationState,
     answer: { readonly responseCode?: string; readonly authorizationId?: string } = {},
   ): Promise<boolean> {
-    const changed = await this.#write((q) =>
-      q.run(
+    const set = {
+      state: to,
+      updated_at: this.#stamp(),
+      ...(answer.responseCode === undefined ? {} : { response_code: answer.responseCode }),
+      ...(answer.authorizationId === undefined ? {} : { authorization_id: answer.authorizationId }),
+    };
+    const update = this.#reuse(
+      `transition:${Object.keys(set).join(',')}:${from.length}`,
+      [...Object.values(set), key, ...from],
+      () =>
         this.#db
           .updateTable('acq_authorizations')
-          .set({
-            state: to,
-            updated_at: this.#stamp(),
-            ...(answer.responseCode === undefined ? {} : { response_code: answer.responseCode }),
-            ...(answer.authorizationId === undefined ? {} : { authorization_id: answer.authorizationId }),
-          })
+          .set(set)
           .where('txn_key', '=', key)
           .where('state', 'in', [...from])
           .compile(),
-      ),
     );
+    const changed = await this.#write((q) => q.run(update));
     return changed === 1;
   }
 

@@ -29,7 +29,9 @@ export interface LogEntry {
  * each line as JSON text.
  */
 export class MessageLog {
+  /** A ring: `#next` is where the next entry goes once the ring is full (no array shifting). */
   readonly #entries: LogEntry[] = [];
+  #next = 0;
   readonly #max: number;
   readonly #sink: ((line: string) => void) | undefined;
 
@@ -46,18 +48,26 @@ export class MessageLog {
       mti: message.mti,
       fields: maskedFields(message),
     };
-    this.#entries.push(entry);
-    if (this.#entries.length > this.#max) this.#entries.shift();
+    if (this.#entries.length < this.#max) this.#entries.push(entry);
+    else {
+      this.#entries[this.#next] = entry;
+      this.#next = (this.#next + 1) % this.#max;
+    }
     this.#sink?.(JSON.stringify(entry));
   }
 
+  /** The entries kept, oldest first. */
   entries(): readonly LogEntry[] {
-    return this.#entries;
+    return this.#next === 0
+      ? this.#entries.slice()
+      : [...this.#entries.slice(this.#next), ...this.#entries.slice(0, this.#next)];
   }
 
   /** The whole log as JSON lines, what a file sink would hold. */
   text(): string {
-    return this.#entries.map((entry) => JSON.stringify(entry)).join('\n');
+    return this.entries()
+      .map((entry) => JSON.stringify(entry))
+      .join('\n');
   }
 }
 
@@ -78,12 +88,22 @@ export function maskedFields(message: Iso8583Message): Record<string, string | R
   return out;
 }
 
+/**
+ * Field 55 masked, once per data object list: the switch forwards the acquirer's field 55 list
+ * unchanged to the token service and the issuer, so the three log entries of one authorization
+ * share one masked copy (entries are read-only).
+ */
+const maskedIccCache = new WeakMap<readonly TlvNode[], Record<string, string>>();
+
 function maskedIcc(nodes: readonly TlvNode[]): Record<string, string> {
+  const cached = maskedIccCache.get(nodes);
+  if (cached !== undefined) return cached;
   const out: Record<string, string> = {};
   for (const node of nodes) {
     if (node.tag === '9F26') out[node.tag] = '[elided]';
     else if (node.value === undefined) out[node.tag] = '[constructed]';
     else out[node.tag] = maskTlv(node.tag, node.value).text;
   }
+  maskedIccCache.set(nodes, Object.freeze(out));
   return out;
 }

@@ -1,10 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { AcquirerHost, AcquirerStore, type AcquirerStoreOptions } from '@amulet/acquirer';
-import { fromHex } from '@amulet/bytes';
-import { luhnCheckDigit } from '@amulet/emv';
-import type { Iso8583Message } from '@amulet/iso8583';
+import { Field, interchangeSpec, Mti, ResponseCode } from '@amulet/contracts';
+import { createMessage, type FieldValue, type Iso8583Message } from '@amulet/iso8583';
+import {
+  iso8583Codec as issuerCodec,
+  issuerMessageHandler,
+  type LedgerCheck,
+  listenIssuer,
+} from '@amulet/issuer';
 import {
   interchangeCodec,
   MessageLog,
@@ -12,61 +14,62 @@ import {
   RoutingTable,
   type StandInLimit,
 } from '@amulet/network';
-import { SandboxIssuer, type SandboxToken, SandboxTokenService } from '@amulet/network/sandbox';
+import type { RuleSet } from '@amulet/risk';
 import { inProcessTransport, memoryBlobStore, memoryCounter, SecureElement } from '@amulet/secure-element';
+import { postgresConnectionDefaults } from '@amulet/store';
+import { startAuthorizationServer } from '@amulet/token-service';
 import {
   createMemoryTransport,
+  createTcpTransport,
   type Faults,
+  type MessageHandler,
   type TransportClient,
-  type TransportServer,
 } from '@amulet/transport';
 import { defaultKernelConfig, type KernelConfig, PosTerminal } from '../../src/index.ts';
+import {
+  type Backend,
+  BINS,
+  type IssuerAuthorization,
+  issuerAuthorizations,
+  issuerReleaseCounts,
+  issuerReversals,
+  openParties,
+  type Parties,
+  type RigToken,
+} from './parties.ts';
 import { seededBytes } from './wearable.ts';
-
-export const withLuhn = (digits: string): string => digits + luhnCheckDigit(digits);
-
-/** The sandbox cards' published keys (docs/secure-element.md), reused for every rig token. */
-const keys = {
-  18: { profile: 'qvsdc' as const, imk: fromHex('0123456789ABCDEFFEDCBA9876543210') },
-  17: { profile: 'mchip' as const, imk: fromHex('89ABCDEF0123456776543210FEDCBA98') },
-  22: { profile: 'qvsdc' as const, imk: fromHex('000102030405060708090A0B0C0D0E0F') },
-};
-
-export interface RigCard {
-  readonly dpan: string;
-  readonly realPan: string;
-  readonly cvn: 17 | 18 | 22;
-}
-
-/** Card `i` of wearable `w`: DPANs in the token ranges, real PANs in the issuers' ranges. */
-export function rigCard(w: number, i: number, cvn: 17 | 18 | 22): RigCard {
-  const serial = `${String(w).padStart(3, '0')}${i}`;
-  return cvn === 17
-    ? { dpan: withLuhn(`54133300${serial}000`), realPan: withLuhn(`52000000${serial}000`), cvn }
-    : {
-        dpan: withLuhn(`47617390${serial}00${cvn === 22 ? 2 : 0}`),
-        realPan: withLuhn(`40120000${serial}00${cvn === 22 ? 2 : 0}`),
-        cvn,
-      };
-}
 
 export interface RigOptions {
   readonly seed?: number;
-  /** Faults on every hop, both directions. */
+  /** Hops: in-memory transports (default; faults apply) or loopback TCP (the services' own servers). */
+  readonly transport?: 'memory' | 'tcp';
+  /** Faults on every in-memory hop, both directions. */
   readonly faults?: Faults;
+  /** Where the token service, the issuer and the acquirer keep their data. */
+  readonly backend?: Backend;
   readonly wearables?: number;
   readonly kernel?: Partial<KernelConfig>;
   readonly standIn?: readonly StandInLimit[];
   readonly timeouts?: { terminal?: number; acquirer?: number; network?: number; retry?: number };
-  /** Where the acquirer keeps its data; default a SQLite file in a temporary directory. */
-  readonly store?: AcquirerStoreOptions;
+  readonly issuerRules?: RuleSet;
 }
 
 export interface RigWearable {
   readonly se: SecureElement;
   readonly terminal: PosTerminal;
-  readonly cards: readonly RigCard[];
+  /** card-0: Visa-like qVSDC (CVN 18); card-1: Mastercard-like M/Chip (CVN 17). */
+  readonly cards: readonly RigToken[];
   tap(amount: number): ReturnType<PosTerminal['tap']>;
+}
+
+/**
+ * The link in front of the issuer (in-memory hops only): a cut or slow cable, never a change to
+ * what the issuer decides. `received` lists the MTIs that reached the link.
+ */
+export interface IssuerLink {
+  silent: (message: Iso8583Message) => boolean;
+  delayMs: (message: Iso8583Message) => number;
+  readonly received: string[];
 }
 
 export interface Rig {
@@ -75,10 +78,19 @@ export interface Rig {
   readonly store: AcquirerStore;
   readonly network: NetworkSwitch;
   readonly log: MessageLog;
-  readonly tsp: SandboxTokenService;
-  readonly issuer: SandboxIssuer;
-  readonly tokens: readonly SandboxToken[];
+  readonly parties: Parties;
+  readonly tokens: readonly RigToken[];
+  readonly issuerLink: IssuerLink;
   readonly dir: string;
+  readonly openingBalance: number;
+  /** The issuer's authorizations by transaction key, read from its database. */
+  issuerAuthorizations(): Promise<Map<string, IssuerAuthorization>>;
+  issuerReversals(): Promise<Map<string, string>>;
+  /** Release postings per issuer authorization id. */
+  issuerReleaseCounts(): Promise<Map<string, number>>;
+  /** The issuer's available balance of a token's account. */
+  available(token: RigToken): Promise<number>;
+  ledger(): Promise<LedgerCheck>;
   /** Waits for every reversal and advice in the system to be acknowledged. */
   settle(): Promise<void>;
   close(): Promise<void>;
@@ -86,68 +98,169 @@ export interface Rig {
 
 export const ACQUIRER_ID = '123456';
 export const OPENING_BALANCE = 100_000_000;
+export const MERCHANT_ID = 'MERCHANT000001';
+/** The date every party sees (fields 7, 12, 13, 9A; token and card expiry checks). */
+export const RIG_TIME = Date.UTC(2026, 11, 3, 9, 30, 0);
+
+/** The network's routing: token BIN ranges to the token service, real BINs to the issuer. */
+export function rigRoutes(): RoutingTable {
+  return new RoutingTable([
+    { ...BINS.visaToken, kind: 'token', destination: 'tsp' },
+    { ...BINS.mastercardToken, kind: 'token', destination: 'tsp' },
+    { low: BINS.visaCard, high: BINS.visaCard, kind: 'issuer', destination: 'issuer' },
+    { low: BINS.mastercardCard, high: BINS.mastercardCard, kind: 'issuer', destination: 'issuer' },
+  ]);
+}
+
+/** What the token service's ISO 8583 port does (startAuthorizationServer), for an in-memory hop. */
+export function tokenServiceHandler(parties: Parties): MessageHandler<Iso8583Message> {
+  return async (request) => {
+    if (request.mti === Mti.authorizationRequest) return parties.authorizer.authorize(request);
+    const fields = new Map<number, FieldValue>();
+    for (const n of [Field.stan, Field.terminalId, Field.acquiringInstitutionId]) {
+      const v = request.fields.get(n);
+      if (v !== undefined) fields.set(n, v);
+    }
+    fields.set(Field.responseCode, ResponseCode.invalidTransaction);
+    return createMessage(
+      interchangeSpec,
+      `${request.mti.slice(0, 2)}${Number(request.mti[2]) + 1}${request.mti[3]}`,
+      fields,
+    );
+  };
+}
+
+async function acquirerStoreOptions(
+  backend: Backend,
+  dir: string,
+): Promise<{
+  options: AcquirerStoreOptions;
+  drop: () => Promise<void>;
+}> {
+  if (backend === 'sqlite')
+    return { options: { kind: 'sqlite', file: `${dir}/acquirer.db` }, drop: async () => {} };
+  const pg = (await import('pg')).default;
+  const { host, port, user } = postgresConnectionDefaults();
+  const database = `amulet_rig_acquirer_${Math.random().toString(16).slice(2, 12)}`;
+  const admin = new pg.Client({ host, port, user, database: 'postgres' });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  return {
+    options: { kind: 'postgres', host, port, user, database },
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await admin.end();
+    },
+  };
+}
+
+interface Hop {
+  listen(handler: MessageHandler<Iso8583Message>): Promise<{ close(): Promise<void> }>;
+  connect(): TransportClient<Iso8583Message>;
+}
 
 /**
- * The whole authorization path in one process over in-memory ISO 8583 transports: wearables
- * (secure elements) -> terminals -> acquirer (SQLite) -> network -> sandbox token service and
- * sandbox issuer. Each hop is its own transport, with the same seeded faults.
+ * The whole authorization path in one process (DESIGN.md flow 5): wearables (secure elements) ->
+ * terminals -> acquirer -> network -> the real token service (Authorizer) and the real issuer
+ * (issuerMessageHandler, its ledger and risk rules). Each hop is its own transport: in memory with
+ * the same seeded faults on every hop, or loopback TCP with the services' own servers.
  */
 export async function buildRig(options: RigOptions = {}): Promise<Rig> {
+  const clock = { ms: RIG_TIME };
+  const parties = await openParties({
+    backend: options.backend ?? 'sqlite',
+    world: { now: () => new Date(clock.ms), random: seededBytes(`world-${options.seed ?? 1}`) },
+    ...(options.issuerRules === undefined ? {} : { issuerRules: options.issuerRules }),
+  });
+  try {
+    return await assembleRig(options, parties, clock);
+  } catch (error) {
+    await parties.close();
+    throw error;
+  }
+}
+
+async function assembleRig(options: RigOptions, parties: Parties, clock: { ms: number }): Promise<Rig> {
   const seed = options.seed ?? 1;
   const faults = options.faults ?? {};
-  const transport = (offset: number) =>
-    createMemoryTransport<Iso8583Message>({
+  const backend = options.backend ?? 'sqlite';
+  const closers: (() => Promise<void> | void)[] = [];
+  const reconnect = { reconnect: { initialDelayMs: 5, maxDelayMs: 20 } };
+  const memoryHop = (offset: number): Hop => {
+    const transport = createMemoryTransport<Iso8583Message>({
       codec: interchangeCodec,
       seed: seed * 16 + offset,
       toServer: faults,
       toClient: faults,
     });
-  const hops = { terminal: transport(1), network: transport(2), tsp: transport(3), issuer: transport(4) };
+    const name = `hop-${offset}`;
+    return {
+      listen: (handler) => transport.listen({ handler }, { name }),
+      connect: () => transport.connect({ name }, reconnect),
+    };
+  };
+  const tcpHop = (): Hop => {
+    const transport = createTcpTransport<Iso8583Message>({ codec: interchangeCodec });
+    let port = 0;
+    return {
+      listen: async (handler) => {
+        const server = await transport.listen(
+          { handler, maxHandlersInFlight: 512 },
+          { host: '127.0.0.1', port: 0 },
+        );
+        port = server.endpoint.port;
+        return server;
+      },
+      connect: () => transport.connect({ host: '127.0.0.1', port }, reconnect),
+    };
+  };
+  const tcp = options.transport === 'tcp';
+  const hop = (offset: number) => (tcp ? tcpHop() : memoryHop(offset));
   const retry = options.timeouts?.retry ?? 100;
-  const servers: TransportServer<Iso8583Message, { name: string }>[] = [];
   const clients: TransportClient<Iso8583Message>[] = [];
 
-  const wearableCount = options.wearables ?? 1;
-  const tokens: SandboxToken[] = [];
-  const cardsOf: RigCard[][] = [];
-  for (let w = 0; w < wearableCount; w++) {
-    const cards = [rigCard(w, 0, 18), rigCard(w, 1, 17), rigCard(w, 2, 22)];
-    cardsOf.push(cards);
-    for (const card of cards)
-      tokens.push({
-        dpan: card.dpan,
-        realPan: card.realPan,
-        realExpiry: '3105',
-        cvn: card.cvn,
-        psn: '00',
-        imk: keys[card.cvn].imk,
-        tokenReference: `TREF${card.dpan.slice(-8)}`,
-        par: `Q1J4AWSCC2PAR${card.realPan.slice(-8)}ABCDEFGH`,
-        requestorId: '40010030273',
-        deviceId: `DEV${w}`,
-        status: 'active',
-      });
+  // ---- Token service and issuer, behind their ISO 8583 ports ----
+  const issuerLink: IssuerLink = { silent: () => false, delayMs: () => 0, received: [] };
+  let tspClient: TransportClient<Iso8583Message>;
+  let issuerClient: TransportClient<Iso8583Message>;
+  if (tcp) {
+    const tspServer = await startAuthorizationServer(parties.authorizer);
+    closers.push(() => tspServer.close());
+    const issuerServer = await listenIssuer(
+      parties.issuer,
+      createTcpTransport({ codec: issuerCodec }),
+      { host: '127.0.0.1', port: 0 },
+      { maxHandlersInFlight: 512 },
+    );
+    closers.push(() => issuerServer.close());
+    const toPeers = createTcpTransport<Iso8583Message>({ codec: interchangeCodec });
+    tspClient = toPeers.connect(tspServer.endpoint, reconnect);
+    issuerClient = toPeers.connect(issuerServer.endpoint, reconnect);
+  } else {
+    const tspHop = hop(3);
+    const issuerHop = hop(4);
+    const tspServer = await tspHop.listen(tokenServiceHandler(parties));
+    const handleIssuer = issuerMessageHandler(parties.issuer);
+    const issuerServer = await issuerHop.listen(async (message, context) => {
+      issuerLink.received.push(message.mti);
+      if (issuerLink.silent(message)) return undefined;
+      const delay = issuerLink.delayMs(message);
+      if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      return handleIssuer(message, context);
+    });
+    closers.push(
+      () => tspServer.close(),
+      () => issuerServer.close(),
+    );
+    tspClient = tspHop.connect();
+    issuerClient = issuerHop.connect();
   }
-  const tsp = new SandboxTokenService(tokens);
-  const issuer = new SandboxIssuer();
-  for (const token of tokens) issuer.open(token.realPan, OPENING_BALANCE);
-  servers.push(await hops.tsp.listen({ handler: tsp.handle }, { name: 'tsp' }));
-  servers.push(await hops.issuer.listen({ handler: issuer.handle }, { name: 'issuer' }));
-  const tspClient = hops.tsp.connect({ name: 'tsp' }, { reconnect: { initialDelayMs: 5, maxDelayMs: 20 } });
-  const issuerClient = hops.issuer.connect(
-    { name: 'issuer' },
-    { reconnect: { initialDelayMs: 5, maxDelayMs: 20 } },
-  );
   clients.push(tspClient, issuerClient);
 
+  // ---- Network ----
   const log = new MessageLog();
   const network = new NetworkSwitch({
-    routes: new RoutingTable([
-      { low: '476173900', high: '476173909', kind: 'token', destination: 'tsp' },
-      { low: '541333000', high: '541333009', kind: 'token', destination: 'tsp' },
-      { low: '401200', high: '401299', kind: 'issuer', destination: 'issuer' },
-      { low: '520000', high: '529999', kind: 'issuer', destination: 'issuer' },
-    ]),
+    routes: rigRoutes(),
     peers: new Map([
       ['tsp', tspClient],
       ['issuer', issuerClient],
@@ -159,15 +272,15 @@ export async function buildRig(options: RigOptions = {}): Promise<Rig> {
     standIn: { limits: options.standIn ?? [] },
     advice: { intervalMs: retry, maxAttempts: 10_000 },
   });
-  servers.push(await hops.network.listen({ handler: network.handle }, { name: 'network' }));
-  const networkClient = hops.network.connect(
-    { name: 'network' },
-    { reconnect: { initialDelayMs: 5, maxDelayMs: 20 } },
-  );
+  const networkHop = hop(2);
+  const networkServer = await networkHop.listen(network.handle);
+  closers.push(() => networkServer.close());
+  const networkClient = networkHop.connect();
   clients.push(networkClient);
 
-  const dir = mkdtempSync(join(tmpdir(), 'amulet-rig-'));
-  const store = await AcquirerStore.open(options.store ?? { kind: 'sqlite', file: join(dir, 'acquirer.db') });
+  // ---- Acquirer ----
+  const acquirerDb = await acquirerStoreOptions(backend, parties.dir);
+  const store = await AcquirerStore.open(acquirerDb.options);
   const acquirer = await AcquirerHost.start({
     store,
     network: networkClient,
@@ -176,54 +289,65 @@ export async function buildRig(options: RigOptions = {}): Promise<Rig> {
     reversal: { intervalMs: retry, maxAttempts: 10_000 },
   });
   await acquirer.addMerchant({
-    merchantId: 'MERCHANT000001',
+    merchantId: MERCHANT_ID,
     nameLocation: 'AMULET CAFE             PARIS        FR',
     mcc: '5814',
   });
-  servers.push(await hops.terminal.listen({ handler: acquirer.handle }, { name: 'acquirer' }));
+  const terminalHop = hop(1);
+  const acquirerServer = await terminalHop.listen(acquirer.handle);
+  closers.push(() => acquirerServer.close());
 
+  // ---- Wearables: cards issued, tokenized and personalized; one terminal each ----
   const kernel: KernelConfig = { ...defaultKernelConfig, ...options.kernel };
   const wearables: RigWearable[] = [];
-  for (let w = 0; w < wearableCount; w++) {
+  const tokens: RigToken[] = [];
+  for (let w = 0; w < (options.wearables ?? 1); w++) {
     const terminalId = `T${String(w).padStart(7, '0')}`;
-    await acquirer.addTerminal({ terminalId, merchantId: 'MERCHANT000001' });
-    const now = { ms: 1_000_000 };
+    await acquirer.addTerminal({ terminalId, merchantId: MERCHANT_ID });
+    const seClock = { ms: 1_000_000 };
     const se = SecureElement.open({
       deviceKey: new Uint8Array(32).fill(w + 1),
       rng: seededBytes(`se-${seed}-${w}`),
-      clock: () => now.ms,
+      clock: () => seClock.ms,
       blobs: memoryBlobStore(),
       counter: memoryCounter(),
     });
-    for (const [i, card] of cardsOf[w]!.entries())
-      se.install({
-        id: `card-${i}`,
-        profile: keys[card.cvn].profile,
-        cvn: card.cvn,
-        label: `RIG ${card.cvn}`,
-        pan: card.dpan,
-        expiry: '301231',
-        psn: '00',
-        imk: keys[card.cvn].imk,
-      });
+    const deviceSerial = `RIG-${seed}-${w}`;
+    const cards = [
+      await parties.addCard({
+        se,
+        deviceSerial,
+        network: 'visa',
+        appletId: 'card-0',
+        label: 'RIG VISA',
+        openingBalanceMinor: OPENING_BALANCE,
+      }),
+      await parties.addCard({
+        se,
+        deviceSerial,
+        network: 'mastercard',
+        appletId: 'card-1',
+        label: 'RIG MC',
+        openingBalanceMinor: OPENING_BALANCE,
+      }),
+    ];
+    se.setDefault('card-0');
     se.enrollPin('1234');
-    const acquirerClient = hops.terminal.connect(
-      { name: 'acquirer' },
-      { reconnect: { initialDelayMs: 5, maxDelayMs: 20 } },
-    );
+    tokens.push(...cards);
+    const acquirerClient = terminalHop.connect();
     clients.push(acquirerClient);
     const terminal = new PosTerminal({
-      identity: { terminalId, merchantId: 'MERCHANT000001', merchantNameLocation: 'AMULET CAFE' },
+      identity: { terminalId, merchantId: MERCHANT_ID, merchantNameLocation: 'AMULET CAFE' },
       kernel,
       acquirer: acquirerClient,
-      now: () => new Date(Date.UTC(2026, 11, 3, 9, 30, 0) + w * 1000),
+      now: () => new Date(clock.ms + w * 1000),
       random: seededBytes(`terminal-${seed}-${w}`),
       firstStan: 1,
       responseTimeoutMs: options.timeouts?.terminal ?? 800,
       reversal: { intervalMs: retry, maxAttempts: 10_000 },
     });
     const transport = inProcessTransport(se);
-    wearables.push({ se, terminal, cards: cardsOf[w]!, tap: (amount) => terminal.tap(transport, amount) });
+    wearables.push({ se, terminal, cards, tap: (amount) => terminal.tap(transport, amount) });
   }
   await Promise.all(clients.map((c) => c.connected()));
 
@@ -233,10 +357,16 @@ export async function buildRig(options: RigOptions = {}): Promise<Rig> {
     store,
     network,
     log,
-    tsp,
-    issuer,
+    parties,
     tokens,
-    dir,
+    issuerLink,
+    dir: parties.dir,
+    openingBalance: OPENING_BALANCE,
+    issuerAuthorizations: () => issuerAuthorizations(parties.issuerEngine),
+    issuerReversals: () => issuerReversals(parties.issuerEngine),
+    issuerReleaseCounts: () => issuerReleaseCounts(parties.issuerEngine),
+    available: async (token) => (await parties.issuer.account(token.accountId)).availableMinor,
+    ledger: () => parties.issuer.checkLedger(),
     async settle() {
       for (let round = 0; round < 3; round++) {
         await Promise.all(wearables.map((w) => w.terminal.settled()));
@@ -249,9 +379,10 @@ export async function buildRig(options: RigOptions = {}): Promise<Rig> {
       acquirer.close();
       network.close();
       await Promise.all(clients.map((c) => c.close()));
-      await Promise.all(servers.map((s) => s.close()));
+      for (const close of closers.reverse()) await close();
       await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await acquirerDb.drop();
+      await parties.close();
     },
   };
 }
