@@ -25,6 +25,8 @@ const option = (name: string, fallback: number): number => {
 const SECONDS = option('--seconds', 3);
 const ROUNDS = option('--rounds', 2);
 const LOGS = args.includes('--logs');
+/** `--only list` or `--only switch`: one scenario (for profiling with `node --cpu-prof`). */
+const ONLY = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 
 interface Fixture {
   walletPort: number;
@@ -188,10 +190,14 @@ async function main(): Promise<void> {
   await run(fixture.walletPort, list, 1); // warm-up
   await run(fixture.barePort, list, 1);
   for (let round = 0; round < ROUNDS; round++) {
-    record('bare node:http, list', await run(fixture.barePort, list, SECONDS));
-    record('wallet, list cards', await run(fixture.walletPort, list, SECONDS));
-    record('bare node:http, switch', await run(fixture.barePort, switchDefault, SECONDS));
-    record('wallet, default switch', await run(fixture.walletPort, switchDefault, SECONDS));
+    if (ONLY !== 'switch') {
+      record('bare node:http, list', await run(fixture.barePort, list, SECONDS));
+      record('wallet, list cards', await run(fixture.walletPort, list, SECONDS));
+    }
+    if (ONLY !== 'list') {
+      record('bare node:http, switch', await run(fixture.barePort, switchDefault, SECONDS));
+      record('wallet, default switch', await run(fixture.walletPort, switchDefault, SECONDS));
+    }
   }
   child.send('stop');
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -213,8 +219,10 @@ async function main(): Promise<void> {
     console.log(
       `${name.padEnd(26)} ${String(s.rps).padStart(7)} req/s   p50 ${s.p50Ms} ms   p99 ${s.p99Ms} ms   errors ${s.errors}`,
     );
-  const listRatio = summary['wallet, list cards']!.rps / summary['bare node:http, list']!.rps;
-  const switchRatio = summary['wallet, default switch']!.rps / summary['bare node:http, switch']!.rps;
+  const ratio = (wallet: string, bare: string) =>
+    summary[wallet] === undefined ? Number.NaN : summary[wallet].rps / summary[bare]!.rps;
+  const listRatio = ratio('wallet, list cards', 'bare node:http, list');
+  const switchRatio = ratio('wallet, default switch', 'bare node:http, switch');
   console.log(
     `list cards: ${(listRatio * 100).toFixed(1)}% of bare; default switch: ${(switchRatio * 100).toFixed(1)}% of bare (target 70%)`,
   );

@@ -1,90 +1,27 @@
-import { randomUUID } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { AmuletError } from '@amulet/bytes';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { type CardEntry, encryptCardData, networkOf } from './card-encryption.ts';
-import { CompanionError } from './companion-error.ts';
-import { WalletClient } from './wallet-client.ts';
+import {
+  type CommandIo,
+  type CompanionState,
+  client,
+  digitsOption,
+  idOption,
+  jsonOption,
+  print,
+  readState,
+  readStateIfAny,
+  secretLine,
+  stateOption,
+  UsageError,
+  urlOption,
+  wallet,
+  writeState,
+} from './command-support.ts';
+import { registerWearableSteps, withWearable } from './companion-wearable-command.ts';
+import type { WalletCard } from './wallet-client.ts';
 
-/** Where a command writes and reads (the amulet command line's `CliIo`). */
-export interface CommandIo {
-  stdout(text: string): void;
-  stderr(text: string): void;
-  readStdin(): Promise<string>;
-}
-
-/** Bad input: the amulet command line prints the message as one line and exits 2. */
-class UsageError extends AmuletError {
-  constructor(message: string) {
-    super('ERR_USAGE', message);
-  }
-}
-
-function printJson(io: CommandIo, value: object): void {
-  io.stdout(`${JSON.stringify(value)}\n`);
-}
-
-function digitsOption(name: string, value: string, minLength: number, maxLength: number): string {
-  if (!/^[0-9]+$/.test(value) || value.length < minLength || value.length > maxLength)
-    throw new UsageError(`${name} must be ${minLength} to ${maxLength} decimal digits`);
-  return value;
-}
-
-/**
- * `amulet companion ...` (registered by apps/cli): the phone app's steps on the command line, against a running wallet.
- * The session is kept in a state file (mode 600); passwords and card data come on stdin, never
- * as arguments (which other users can read). Steps that need the wearable itself (pair, set-pin,
- * found) are in the library (`Companion`) and need a transport to a wearable.
- */
-interface CompanionState {
-  readonly wallet: string;
-  readonly tenant: string;
-  readonly session?: string;
-}
-
-const STATE_DEFAULT = 'amulet-companion.json';
-
-function readState(path: string): CompanionState {
-  let state: CompanionState;
-  try {
-    state = JSON.parse(readFileSync(path, 'utf8')) as CompanionState;
-  } catch {
-    throw new UsageError('no companion state: run `amulet companion login` first (or pass --state)');
-  }
-  if (typeof state.wallet !== 'string' || typeof state.tenant !== 'string')
-    throw new UsageError('--state file is not a companion state');
-  return state;
-}
-
-function writeState(path: string, state: CompanionState): void {
-  writeFileSync(path, `${JSON.stringify(state)}\n`, { mode: 0o600 });
-}
-
-function client(state: CompanionState): WalletClient {
-  return new WalletClient({
-    baseUrl: state.wallet,
-    tenantId: state.tenant,
-    newKey: () => randomUUID(),
-    ...(state.session === undefined ? {} : { session: state.session }),
-  });
-}
-
-function idOption(name: string, value: string): string {
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(value)) throw new UsageError(`${name} must be an identifier`);
-  return value;
-}
-
-function urlOption(value: string): string {
-  if (!/^https?:\/\/[^\s]+$/.test(value)) throw new UsageError('--wallet must be an http(s) URL');
-  return value;
-}
-
-/** The first line of stdin, without its newline: a password is read this way, never from argv. */
-async function secretLine(io: CommandIo, what: string): Promise<string> {
-  const line = (await io.readStdin()).split('\n')[0]?.replace(/\r$/, '') ?? '';
-  if (line.length === 0) throw new UsageError(`${what} is expected on stdin`);
-  return line;
-}
+export type { CommandIo } from './command-support.ts';
 
 /** Card data on stdin as JSON `{ "pan", "expiry" (YYMM), "cvv"? }`; errors never show it. */
 async function cardFromStdin(io: CommandIo): Promise<CardEntry> {
@@ -104,26 +41,30 @@ async function cardFromStdin(io: CommandIo): Promise<CardEntry> {
   return { pan: card.pan, expiry: card.expiry, ...(card.cvv === undefined ? {} : { cvv: card.cvv }) };
 }
 
-/** Turns a wallet problem into one usage line (exit 2) with its code: no value is echoed. */
-async function wallet<T>(work: () => Promise<T>): Promise<T> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof CompanionError && error.problem !== undefined) {
-      const reason = error.problem.reason === undefined ? '' : ` (${error.problem.reason})`;
-      throw new UsageError(`the wallet answered ${error.problem.status} ${error.problem.code}${reason}`);
-    }
-    if (error instanceof CompanionError) throw new UsageError(error.message);
-    if (error instanceof TypeError) throw new UsageError('the wallet cannot be reached');
-    throw error;
-  }
+/**
+ * A card waiting for provisioning, when the paired wearable is known: the loader's APDUs are
+ * relayed through it now (Companion.provision); otherwise the card is printed as it is and
+ * `amulet companion provision` relays by hand.
+ */
+async function provisionIfPaired(state: CompanionState, card: WalletCard): Promise<WalletCard> {
+  if (card.status !== 'provisioning' || state.wearable?.deviceId !== card.deviceId) return card;
+  return withWearable(state, undefined, (phone, wearable) => phone.provision(card.id, wearable));
 }
 
+/**
+ * `amulet companion ...` (registered by apps/cli): the phone app's steps on the command line,
+ * against a running wallet and, for the steps that need it, a wearable's phone link
+ * (`amulet wearable run --link-port`). The session is kept in a state file (mode 600);
+ * passwords, PINs and card data come on stdin, never as arguments (which other users can read).
+ * Every command takes --json (one JSON object on one line) and --help; bad input exits 2 with
+ * one line.
+ */
 export function registerCompanion(program: Command, io: CommandIo): void {
   const companion = program
     .command('companion')
-    .description('the companion phone app: account, cards, default card, lost and found, notifications');
-  const stateOption = ['--state <file>', 'where the session is kept (mode 600)', STATE_DEFAULT] as const;
+    .description(
+      'the companion phone app: account, pairing, PIN, cards, default card, lost and found, notifications',
+    );
 
   for (const name of ['register', 'login'] as const) {
     companion
@@ -137,27 +78,35 @@ export function registerCompanion(program: Command, io: CommandIo): void {
       .requiredOption('--tenant <id>', "the OEM tenant's id")
       .requiredOption('--email <email>', 'account email')
       .option(...stateOption)
-      .action(async (options: { wallet: string; tenant: string; email: string; state: string }) => {
-        const password = await secretLine(io, 'the password');
-        const c = client({ wallet: urlOption(options.wallet), tenant: idOption('--tenant', options.tenant) });
-        if (name === 'register') await wallet(() => c.register(options.email, password));
-        const session = await wallet(() => c.login(options.email, password));
-        writeState(options.state, {
-          wallet: options.wallet,
-          tenant: options.tenant,
-          session: session.session,
-        });
-        printJson(io, { loggedIn: true, expiresAt: session.expiresAt });
-      });
+      .option(...jsonOption)
+      .action(
+        async (options: { wallet: string; tenant: string; email: string; state: string; json?: boolean }) => {
+          const base = urlOption(options.wallet);
+          const tenant = idOption('--tenant', options.tenant);
+          const password = await secretLine(io, 'the password');
+          const c = client({ wallet: base, tenant });
+          if (name === 'register') await wallet(() => c.register(options.email, password));
+          const session = await wallet(() => c.login(options.email, password));
+          // A wearable paired before with this wallet and tenant stays paired.
+          const previous = readStateIfAny(options.state);
+          const keep =
+            previous?.wearable !== undefined && previous.wallet === base && previous.tenant === tenant
+              ? { wearable: previous.wearable }
+              : {};
+          writeState(options.state, { wallet: base, tenant, session: session.session, ...keep });
+          print(io, options.json, { loggedIn: true, expiresAt: session.expiresAt });
+        },
+      );
   }
 
   companion
     .command('devices')
     .description('list the paired wearables')
     .option(...stateOption)
-    .action(async (options: { state: string }) => {
+    .option(...jsonOption)
+    .action(async (options: { state: string; json?: boolean }) => {
       const c = client(readState(options.state));
-      printJson(io, { devices: await wallet(() => c.devices()) });
+      print(io, options.json, { devices: await wallet(() => c.devices()) });
     });
 
   companion
@@ -165,10 +114,11 @@ export function registerCompanion(program: Command, io: CommandIo): void {
     .description('list the cards (last 4, network, status, default)')
     .option('--device <id>', 'only the cards of this wearable')
     .option(...stateOption)
-    .action(async (options: { state: string; device?: string }) => {
-      const c = client(readState(options.state));
+    .option(...jsonOption)
+    .action(async (options: { state: string; device?: string; json?: boolean }) => {
       const device = options.device === undefined ? undefined : idOption('--device', options.device);
-      printJson(io, { cards: await wallet(() => c.cards(device)) });
+      const c = client(readState(options.state));
+      print(io, options.json, { cards: await wallet(() => c.cards(device)) });
     });
 
   companion
@@ -176,7 +126,8 @@ export function registerCompanion(program: Command, io: CommandIo): void {
     .description('encrypt card data (JSON on stdin) as a JWE to the TSP key (a JWK file, or the wallet)')
     .option('--jwk <file>', "the TSP's public key as a JWK; else fetched through the wallet")
     .option(...stateOption)
-    .action(async (options: { jwk?: string; state: string }) => {
+    .option(...jsonOption)
+    .action(async (options: { jwk?: string; state: string; json?: boolean }) => {
       const card = await cardFromStdin(io);
       let jwk: Record<string, string>;
       if (options.jwk !== undefined) {
@@ -186,71 +137,86 @@ export function registerCompanion(program: Command, io: CommandIo): void {
           throw new UsageError('--jwk file cannot be read as JSON');
         }
       } else jwk = await wallet(() => client(readState(options.state)).tspKey());
-      printJson(io, { encryptedCard: await wallet(() => encryptCardData(card, jwk)) });
+      print(io, options.json, { encryptedCard: await wallet(() => encryptCardData(card, jwk)) });
     });
 
   companion
     .command('add-card')
-    .description('digitize a card (JSON on stdin) for a wearable; --otp when the issuer steps up')
+    .description(
+      'digitize a card (JSON on stdin) for a wearable; --otp when the issuer steps up; provisioning goes through the paired wearable',
+    )
     .requiredOption('--device <id>', 'the wearable')
     .option('--otp <code>', 'the one-time password the issuer sent')
     .option('--label <text>', 'label on the wearable')
     .option(...stateOption)
-    .action(async (options: { device: string; otp?: string; label?: string; state: string }) => {
-      const card = await cardFromStdin(io);
-      const network = networkOf(card.pan);
-      if (network === undefined) throw new UsageError('the card network is not known');
-      const c = client(readState(options.state));
-      const encryptedCard = await wallet(async () => encryptCardData(card, await c.tspKey()));
-      let added = await wallet(() =>
-        c.digitize(idOption('--device', options.device), {
-          encryptedCard,
-          network,
-          ...(options.label === undefined ? {} : { label: options.label }),
-        }),
-      );
-      if (added.status === 'pending-otp' && options.otp !== undefined) {
-        const otp = digitsOption('--otp', options.otp, 6, 8);
-        added = await wallet(() => c.otp(added.id, otp));
-      }
-      printJson(io, { card: added });
-    });
+    .option(...jsonOption)
+    .action(
+      async (options: { device: string; otp?: string; label?: string; state: string; json?: boolean }) => {
+        const device = idOption('--device', options.device);
+        const otp = options.otp === undefined ? undefined : digitsOption('--otp', options.otp, 6, 8);
+        const card = await cardFromStdin(io);
+        const network = networkOf(card.pan);
+        if (network === undefined) throw new UsageError('the card network is not known');
+        const state = readState(options.state);
+        const c = client(state);
+        const encryptedCard = await wallet(async () => encryptCardData(card, await c.tspKey()));
+        let added = await wallet(() =>
+          c.digitize(device, {
+            encryptedCard,
+            network,
+            ...(options.label === undefined ? {} : { label: options.label }),
+          }),
+        );
+        if (added.status === 'pending-otp' && otp !== undefined)
+          added = await wallet(() => c.otp(added.id, otp));
+        print(io, options.json, { card: await wallet(() => provisionIfPaired(state, added)) });
+      },
+    );
 
   companion
     .command('otp')
-    .description('enter the one-time password of a card waiting for step-up')
+    .description('enter the one-time password of a card waiting for step-up, then provision it')
     .requiredOption('--card <id>', 'the card')
     .requiredOption('--otp <code>', 'the code')
     .option(...stateOption)
-    .action(async (options: { card: string; otp: string; state: string }) => {
-      const c = client(readState(options.state));
+    .option(...jsonOption)
+    .action(async (options: { card: string; otp: string; state: string; json?: boolean }) => {
+      const card = idOption('--card', options.card);
       const otp = digitsOption('--otp', options.otp, 6, 8);
-      printJson(io, { card: await wallet(() => c.otp(idOption('--card', options.card), otp)) });
+      const state = readState(options.state);
+      const stepped = await wallet(() => client(state).otp(card, otp));
+      print(io, options.json, { card: await wallet(() => provisionIfPaired(state, stepped)) });
     });
 
   companion
     .command('provision')
-    .description("relay provisioning APDUs: the wearable's responses in (hex), the loader's commands out")
+    .description(
+      "relay provisioning APDUs by hand: the wearable's responses in (hex), the loader's commands out",
+    )
     .requiredOption('--card <id>', 'the card')
     .option('--response <hex...>', 'response APDUs from the wearable, in order')
     .option(...stateOption)
-    .action(async (options: { card: string; response?: string[]; state: string }) => {
+    .option(...jsonOption)
+    .action(async (options: { card: string; response?: string[]; state: string; json?: boolean }) => {
+      const card = idOption('--card', options.card);
       const responses = (options.response ?? []).map((r) => {
         if (!/^([0-9A-Fa-f]{2})*$/.test(r)) throw new UsageError('--response must be hexadecimal');
         return r.toUpperCase();
       });
       const c = client(readState(options.state));
-      printJson(io, await wallet(() => c.provisioning(idOption('--card', options.card), responses)));
+      print(io, options.json, await wallet(() => c.provisioning(card, responses)));
     });
 
   companion
     .command('default')
-    .description('make a card the default for the next tap')
+    .description('make a card the default for the next tap (the wearable hears it by push: see sync)')
     .requiredOption('--card <id>', 'the card')
     .option(...stateOption)
-    .action(async (options: { card: string; state: string }) => {
+    .option(...jsonOption)
+    .action(async (options: { card: string; state: string; json?: boolean }) => {
+      const card = idOption('--card', options.card);
       const c = client(readState(options.state));
-      printJson(io, { card: await wallet(() => c.setDefault(idOption('--card', options.card))) });
+      print(io, options.json, { card: await wallet(() => c.setDefault(card)) });
     });
 
   companion
@@ -258,9 +224,11 @@ export function registerCompanion(program: Command, io: CommandIo): void {
     .description('report a wearable lost: every token is suspended at the TSP before this returns')
     .requiredOption('--device <id>', 'the wearable')
     .option(...stateOption)
-    .action(async (options: { device: string; state: string }) => {
+    .option(...jsonOption)
+    .action(async (options: { device: string; state: string; json?: boolean }) => {
+      const device = idOption('--device', options.device);
       const c = client(readState(options.state));
-      printJson(io, { device: await wallet(() => c.lost(idOption('--device', options.device))) });
+      print(io, options.json, { device: await wallet(() => c.lost(device)) });
     });
 
   companion
@@ -268,10 +236,12 @@ export function registerCompanion(program: Command, io: CommandIo): void {
     .description('remove a card: its token is deleted at the TSP, its applet removal queued')
     .requiredOption('--card <id>', 'the card')
     .option(...stateOption)
-    .action(async (options: { card: string; state: string }) => {
+    .option(...jsonOption)
+    .action(async (options: { card: string; state: string; json?: boolean }) => {
+      const card = idOption('--card', options.card);
       const c = client(readState(options.state));
-      await wallet(() => c.remove(idOption('--card', options.card)));
-      printJson(io, { removed: options.card });
+      await wallet(() => c.remove(card));
+      print(io, options.json, { removed: card });
     });
 
   companion
@@ -279,9 +249,11 @@ export function registerCompanion(program: Command, io: CommandIo): void {
     .description('the commands waiting for a wearable (lock, unlock, default, delete, wipe)')
     .requiredOption('--device <id>', 'the wearable')
     .option(...stateOption)
-    .action(async (options: { device: string; state: string }) => {
+    .option(...jsonOption)
+    .action(async (options: { device: string; state: string; json?: boolean }) => {
+      const device = idOption('--device', options.device);
       const c = client(readState(options.state));
-      printJson(io, { commands: await wallet(() => c.commands(idOption('--device', options.device))) });
+      print(io, options.json, { commands: await wallet(() => c.commands(device)) });
     });
 
   companion
@@ -290,12 +262,14 @@ export function registerCompanion(program: Command, io: CommandIo): void {
     .option('--device <id>', "a wearable's channel instead of the account's")
     .option('--count <n>', 'stop after this many events')
     .option(...stateOption)
-    .action(async (options: { device?: string; count?: string; state: string }) => {
-      const c = client(readState(options.state));
+    .option(...jsonOption)
+    .action(async (options: { device?: string; count?: string; state: string; json?: boolean }) => {
+      const device = options.device === undefined ? undefined : idOption('--device', options.device);
       const limit =
         options.count === undefined
           ? Number.POSITIVE_INFINITY
           : Number(digitsOption('--count', options.count, 1, 6));
+      const c = client(readState(options.state));
       const stop = new AbortController();
       const onSignal = () => stop.abort();
       process.once('SIGINT', onSignal);
@@ -304,15 +278,18 @@ export function registerCompanion(program: Command, io: CommandIo): void {
         await wallet(() =>
           c.follow(
             (event) => {
+              // A stream of events is one JSON line per event, with or without --json.
               io.stdout(`${JSON.stringify({ type: event.type, data: event.data })}\n`);
               if (++seen >= limit) stop.abort();
             },
             stop.signal,
-            options.device === undefined ? undefined : idOption('--device', options.device),
+            device,
           ),
         );
       } finally {
         process.off('SIGINT', onSignal);
       }
     });
+
+  registerWearableSteps(companion, io);
 }

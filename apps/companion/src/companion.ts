@@ -1,3 +1,4 @@
+import { WEARER_ERROR_CODES, type WearableCard, type WearerResponse } from '@amulet/wearable';
 import { type CardEntry, encryptCardData, networkOf } from './card-encryption.ts';
 import { CompanionError } from './companion-error.ts';
 import type { WalletCard, WalletClient, WalletDevice, WalletEvent } from './wallet-client.ts';
@@ -5,8 +6,18 @@ import {
   type PairedWearable,
   type PairingOptions,
   pairWearable,
+  reconnectWearable,
   type WearableTransport,
 } from './wearable-link.ts';
+
+/** Why the wearable refused, in words (its error codes, @amulet/wearable WEARER_ERROR_CODES). */
+function refusal(answer: WearerResponse, otherwise: string): CompanionError {
+  if (answer.kind === 'error' && answer.code === WEARER_ERROR_CODES.offWrist)
+    return new CompanionError('ERR_COMPANION_WEARABLE', 'the wearable is not on the wrist');
+  if (answer.kind === 'error' && answer.code === WEARER_ERROR_CODES.refused)
+    return new CompanionError('ERR_COMPANION_WEARABLE', 'the wearable refused to attest');
+  return new CompanionError('ERR_COMPANION_WEARABLE', otherwise);
+}
 
 const b64 = (bytes: Uint8Array): string => Buffer.from(bytes).toString('base64');
 const PROVISIONING_ROUNDS_MAX = 64;
@@ -77,8 +88,7 @@ export class Companion {
       nonce: new Uint8Array(Buffer.from(nonceB64, 'base64')),
       context,
     });
-    if (answer.kind !== 'attestation')
-      throw new CompanionError('ERR_COMPANION_WEARABLE', 'the wearable refused to attest');
+    if (answer.kind !== 'attestation') throw refusal(answer, 'the wearable refused to attest');
     return answer;
   }
 
@@ -92,8 +102,7 @@ export class Companion {
   /** Re-enters the PIN (a new CDCVM session); returns the SE's verdict and the tries left. */
   async verifyPin(wearable: PairedWearable, pin: string): Promise<{ status: string; triesLeft: number }> {
     const answer = await wearable.request({ kind: 'verify-pin', pin });
-    if (answer.kind !== 'pin')
-      throw new CompanionError('ERR_COMPANION_WEARABLE', 'unexpected answer to a PIN');
+    if (answer.kind !== 'pin') throw refusal(answer, 'unexpected answer to a PIN');
     return { status: answer.status, triesLeft: answer.triesLeft };
   }
 
@@ -118,24 +127,46 @@ export class Companion {
       ...(label === undefined ? {} : { label }),
     });
     if (added.status === 'pending-otp') added = await this.wallet.otp(added.id, await otp());
-    if (added.status === 'provisioning') {
-      let responses: string[] = [];
-      for (let round = 0; round < PROVISIONING_ROUNDS_MAX; round++) {
-        const step = await this.wallet.provisioning(added.id, responses);
-        if (step.done) break;
-        responses = [];
-        for (const command of step.commands) {
-          const answer = await wearable.request({
-            kind: 'apdu',
-            command: new Uint8Array(Buffer.from(command, 'hex')),
-          });
-          if (answer.kind !== 'apdu')
-            throw new CompanionError('ERR_COMPANION_WEARABLE', 'the wearable did not answer an APDU');
-          responses.push(Buffer.from(answer.response).toString('hex').toUpperCase());
-        }
+    if (added.status === 'provisioning') await this.provision(added.id, wearable);
+    return this.wallet.card(added.id);
+  }
+
+  /**
+   * Relays the TSP loader's personalization (SCP11, GlobalPlatform Amendment F) between the wallet
+   * and the wearable as opaque APDUs, until the wallet says it is done.
+   */
+  async provision(cardId: string, wearable: PairedWearable): Promise<WalletCard> {
+    let responses: string[] = [];
+    for (let round = 0; round < PROVISIONING_ROUNDS_MAX; round++) {
+      const step = await this.wallet.provisioning(cardId, responses);
+      if (step.done) break;
+      responses = [];
+      for (const command of step.commands) {
+        const answer = await wearable.request({
+          kind: 'apdu',
+          command: new Uint8Array(Buffer.from(command, 'hex')),
+        });
+        if (answer.kind !== 'apdu')
+          throw new CompanionError('ERR_COMPANION_WEARABLE', 'the wearable did not answer an APDU');
+        responses.push(Buffer.from(answer.response).toString('hex').toUpperCase());
       }
     }
-    return this.wallet.card(added.id);
+    return this.wallet.card(cardId);
+  }
+
+  /**
+   * Opens the secure link again to a wearable paired before (its device certificate as recorded
+   * at pairing, DER): no short code to compare this time (wearable-link.ts, reconnectWearable).
+   */
+  connect(transport: WearableTransport, deviceCertificate: Uint8Array): Promise<PairedWearable> {
+    return reconnectWearable(transport, { ...this.#pairing, deviceCertificate });
+  }
+
+  /** The payment applets on the wearable, default first, as its SE reports them. */
+  async wearableCards(wearable: PairedWearable): Promise<readonly WearableCard[]> {
+    const answer = await wearable.request({ kind: 'cards' });
+    if (answer.kind !== 'cards') throw refusal(answer, 'the wearable did not list its cards');
+    return answer.cards;
   }
 
   async chooseDefault(cardId: string, wearable?: PairedWearable): Promise<WalletCard> {
@@ -153,12 +184,57 @@ export class Companion {
         command: command.kind,
         tokenReference: command.tokenReference ?? '',
       });
-      if (answer.kind !== 'done')
-        throw new CompanionError('ERR_COMPANION_WEARABLE', 'the wearable refused a command');
+      if (answer.kind !== 'done') throw refusal(answer, 'the wearable refused a command');
       await this.wallet.acknowledge(deviceId, command.id);
       done.push(command.kind);
     }
     return done;
+  }
+
+  /**
+   * The device's push channel (DESIGN.md flow 8): while the wearable is connected, relays every
+   * command the wallet queues for it. Once the wallet's event stream for the device is open, the
+   * commands queued while the wearable was away are relayed first (a "lock" after "lost"), then
+   * each `device.command` event relays what is pending, one relay at a time. Returns when `signal`
+   * aborts or the wallet ends the stream; a failed relay ends it with that error.
+   */
+  async relayDeviceCommands(
+    deviceId: string,
+    wearable: PairedWearable,
+    signal: AbortSignal,
+    onRelayed?: (kinds: readonly string[]) => void,
+  ): Promise<void> {
+    const stop = new AbortController();
+    const onAbort = () => stop.abort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    let relaying: Promise<void> = Promise.resolve();
+    let failure: unknown;
+    const relay = () => {
+      relaying = relaying.then(async () => {
+        if (stop.signal.aborted) return;
+        try {
+          const kinds = await this.syncCommands(deviceId, wearable);
+          if (kinds.length > 0) onRelayed?.(kinds);
+        } catch (error) {
+          failure ??= error;
+          stop.abort();
+        }
+      });
+    };
+    try {
+      await this.wallet.follow(
+        (event) => {
+          if (event.type === 'device.command') relay();
+        },
+        stop.signal,
+        deviceId,
+        relay,
+      );
+      await relaying;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+    if (failure !== undefined) throw failure;
   }
 
   /** Lost: the wallet suspends every token at the TSP before it answers. */

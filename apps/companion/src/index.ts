@@ -1,3 +1,16 @@
+// The wearer messages are the wearable's one phone protocol (@amulet/wearable), re-exported here.
+export {
+  DEVICE_COMMANDS,
+  type DeviceCommandKind,
+  decodeWearerRequest,
+  decodeWearerResponse,
+  encodeWearerRequest,
+  encodeWearerResponse,
+  PIN_STATUSES,
+  type PinStatus,
+  type WearerRequest,
+  type WearerResponse,
+} from '@amulet/wearable';
 export {
   CARD_JWE_ALG,
   CARD_JWE_ENC,
@@ -10,7 +23,6 @@ export {
 export { Companion, type CompanionOptions, walletContext } from './companion.ts';
 export { type CommandIo, registerCompanion } from './companion-command.ts';
 export { CompanionError } from './companion-error.ts';
-export { SimulatedWearable } from './simulated-wearable.ts';
 export {
   parseEvent,
   type WalletCard,
@@ -24,17 +36,8 @@ export {
   PairedWearable,
   type PairingOptions,
   pairWearable,
+  reconnectWearable,
+  WEARABLE_TIMEOUT_MS_DEFAULT,
   type WearableTransport,
+  webSocketWearable,
 } from './wearable-link.ts';
-export {
-  DEVICE_COMMANDS,
-  type DeviceCommandKind,
-  decodeWearerRequest,
-  decodeWearerResponse,
-  encodeWearerRequest,
-  encodeWearerResponse,
-  PIN_STATUSES,
-  type PinStatus,
-  type WearerRequest,
-  type WearerResponse,
-} from './wearer-messages.ts';

@@ -213,8 +213,14 @@ export class WalletClient {
   /**
    * Follows the server-sent events of the user (or of one device) until `signal` aborts; each
    * event is passed to `onEvent` (WHATWG HTML "Server-sent events" framing: id, event, data).
+   * `onOpen` is called once the wallet accepted the stream, before any event.
    */
-  async follow(onEvent: (event: WalletEvent) => void, signal: AbortSignal, deviceId?: string): Promise<void> {
+  async follow(
+    onEvent: (event: WalletEvent) => void,
+    signal: AbortSignal,
+    deviceId?: string,
+    onOpen?: () => void,
+  ): Promise<void> {
     if (this.#session === undefined) throw new CompanionError('ERR_COMPANION_STATE', 'log in first');
     const path = deviceId === undefined ? '/v1/events' : `/v1/devices/${encodeURIComponent(deviceId)}/events`;
     const response = await this.#fetch(`${this.#options.baseUrl.replace(/\/$/, '')}${path}`, {
@@ -226,6 +232,7 @@ export class WalletClient {
         code: 'ERR_EVENTS',
         status: response.status,
       });
+    onOpen?.();
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     let buffer = '';

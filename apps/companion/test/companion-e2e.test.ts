@@ -1,12 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { issueCertificate } from '@amulet/pki';
-import { SecureElement } from '@amulet/secure-element';
 import { findClearPans } from '@amulet/store';
 import {
   createTenant,
-  DAY_MS,
   type Harness,
   PAN_GREEN,
   PAN_YELLOW,
@@ -14,46 +11,15 @@ import {
   seededRandom,
   sqliteHarness,
   startHarness,
-  T0,
   type TenantFixture,
   testPki,
 } from '@amulet/wallet/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Companion,
-  CompanionError,
-  SimulatedWearable,
-  WalletClient,
-  type WalletEvent,
-} from '../src/index.ts';
+import { Companion, CompanionError, WalletClient, type WalletEvent } from '../src/index.ts';
+import { manufacture, tapOnce, until } from './wearable-fixture.ts';
 
 const PIN = '739251';
 const PASSWORD = 'a long enough password';
-
-/** A wearable made as in the factory: the SE generates its key, the tenant's device CA certifies it. */
-async function manufacture(h: Harness, pkiTenantId: string, seed: string) {
-  const random = seededRandom(seed);
-  const se = SecureElement.open({ deviceKey: random(32), rng: random, clock: () => h.clock.ms });
-  const spki = se.generateDeviceKey();
-  const ca = await h.pki.deviceCa(pkiTenantId);
-  const leaf = await issueCertificate(
-    {
-      profile: {
-        kind: 'device',
-        attributes: { oemId: 'ACME', model: 'Band 3', seType: 'embedded', tenantId: pkiTenantId },
-      },
-      subject: { organization: 'ACME', serialNumber: `SN-${seed}`, commonName: 'Band 3' },
-      subjectPublicKeyInfo: spki,
-      serialNumber: Uint8Array.of(0x31, seed.length, 7),
-      notBefore: new Date(T0.getTime() - DAY_MS),
-      notAfter: new Date(T0.getTime() + 3650 * DAY_MS),
-      issuer: ca.parsed,
-    },
-    ca.key.signer,
-  );
-  se.storeCertificates([leaf, ca.der]);
-  return { se, wearable: new SimulatedWearable(se, random) };
-}
 
 describe('the companion drives the wallet and a wearable end to end', () => {
   let db: StoreHarness;
@@ -90,7 +56,7 @@ describe('the companion drives the wallet and a wearable end to end', () => {
   it('registers, pairs, sets the PIN, adds cards with OTP, switches default, lost, found, remove, and the wallet never sees PAN or PIN', async () => {
     const phone = companion();
     await phone.register('alice@example.com', PASSWORD);
-    const { wearable: band } = await manufacture(h, 'acme', 'band-1');
+    const band = await manufacture(h, 'acme', 'band-1');
     const shown: string[] = [];
     const { device, wearable } = await phone.pair(band, async (sas) => {
       shown.push(sas);
@@ -99,6 +65,7 @@ describe('the companion drives the wallet and a wearable end to end', () => {
     expect(shown).toEqual([band.sas]);
     expect(device.state).toBe('active');
     await phone.setPin(wearable, PIN);
+    band.wristOn();
 
     const events: WalletEvent[] = [];
     const following = new AbortController();
@@ -121,7 +88,8 @@ describe('the companion drives the wallet and a wearable end to end', () => {
       },
     );
     expect(otpAsked).toBe(1);
-    expect(band.received.filter((k) => k === 'apdu').length).toBe(4);
+    // The loader's APDUs went through the secure link into the SE, not through the NFC field.
+    expect(band.trace.entries()).toEqual([]);
     for (const card of [green, yellow]) {
       const hook = h.tsp.webhook(
         'token.activated',
@@ -144,7 +112,7 @@ describe('the companion drives the wallet and a wearable end to end', () => {
     ]);
 
     await phone.chooseDefault(yellow.id, wearable);
-    expect(band.received).toContain('command');
+    expect(await phone.wallet.commands(device.id)).toEqual([]);
     expect((await phone.wallet.card(yellow.id)).isDefault).toBe(true);
 
     await phone.reportLost(device.id);
@@ -152,9 +120,12 @@ describe('the companion drives the wallet and a wearable end to end', () => {
     // Found needs the PIN: a wrong one is refused by the secure element and nothing is resumed.
     await expect(phone.reportFound(device.id, wearable, '000000')).rejects.toBeInstanceOf(CompanionError);
     expect((await phone.wallet.devices())[0]!.state).toBe('lost');
+    expect(band.se.pinTriesLeft).toBe(4);
     const found = await phone.reportFound(device.id, wearable, PIN);
     expect(found.state).toBe('active');
-    expect(band.locked).toBe(false);
+    // "found" relayed the queued lock, then the unlock: the SE pays again.
+    expect(band.se.tokens().map((t) => t.status)).toEqual(['active', 'active', 'active']);
+    expect(band.se.pinTriesLeft).toBe(5);
     expect([...h.tsp.tokens.values()].map((t) => t.status)).toEqual(['active', 'active']);
 
     await phone.removeCard(green.id);
@@ -180,10 +151,85 @@ describe('the companion drives the wallet and a wearable end to end', () => {
     }
   });
 
+  it('lost while the wearable is away: the TSP suspends at once; the SE locks when the wearable connects', async () => {
+    const phone = companion(seededRandom('phone-4'));
+    await phone.register('dave@example.com', PASSWORD);
+    const band = await manufacture(h, 'acme', 'band-4');
+    const { device, wearable } = await phone.pair(band, async (sas) => sas === band.sas);
+    const card = await phone.addCard(
+      device.id,
+      wearable,
+      { pan: PAN_GREEN, expiry: '2912', cvv: '737' },
+      async () => '000000',
+    );
+    const hook = h.tsp.webhook(
+      'token.activated',
+      card.tokenReference,
+      new Date(h.clock.ms + 1000),
+      { status: 'active' },
+      Math.floor(h.clock.ms / 1000),
+    );
+    await h.app.inject({
+      method: 'POST',
+      url: '/v1/webhooks/tsp',
+      headers: hook.headers,
+      payload: hook.body,
+    });
+    const deviceCertificate = wearable.chain[0]!;
+
+    // The wearable is away (no link). "lost" answers only once the TSP committed the suspension,
+    // so the TSP declines the next authorization of the token (DESIGN.md invariant 6)...
+    await phone.reportLost(device.id);
+    expect(h.tsp.tokens.get(card.tokenReference)?.status).toBe('suspended');
+    expect(h.tsp.suspendedAt.has(card.tokenReference)).toBe(true);
+    // ...while the wearable has heard nothing yet: offline, its SE still makes a cryptogram.
+    expect((await tapOnce(band)).cryptogram.length).toBe(8);
+    expect((await phone.wallet.commands(device.id)).map((c) => c.kind)).toEqual(['lock']);
+
+    // The wearable comes back in range: a new link (no code to compare: the same device
+    // certificate), then the push channel. The queued lock is relayed first.
+    const link = await phone.connect(band, deviceCertificate);
+    const relayed: string[][] = [];
+    const online = new AbortController();
+    const relay = phone.relayDeviceCommands(device.id, link, online.signal, (kinds) => {
+      relayed.push([...kinds]);
+    });
+    await until(() => relayed.length >= 1);
+    expect(relayed).toEqual([['lock']]);
+    expect(band.se.tokens().map((t) => t.status)).toEqual(['suspended', 'suspended', 'suspended']);
+    await expect(tapOnce(band)).rejects.toThrow();
+    expect(await phone.wallet.commands(device.id)).toEqual([]);
+
+    // While connected, the next command arrives by push alone: the card removed, then the device wiped.
+    await phone.removeCard(card.id);
+    await until(() => relayed.length >= 2);
+    expect(relayed[1]).toEqual(['delete-applet']);
+    await phone.wallet.wipe(device.id);
+    await until(() => relayed.length >= 3);
+    expect(relayed[2]).toEqual(['wipe']);
+    expect(band.se.tokens()).toEqual([]);
+    online.abort();
+    await relay;
+    expect(await phone.wallet.commands(device.id)).toEqual([]);
+  });
+
+  it('will not reconnect to another wearable in place of the one paired', async () => {
+    const phone = companion(seededRandom('phone-5'));
+    await phone.register('erin@example.com', PASSWORD);
+    const first = await manufacture(h, 'acme', 'band-5');
+    const { wearable } = await phone.pair(first, async (sas) => sas === first.sas);
+    const other = await manufacture(h, 'acme', 'band-6');
+    await expect(phone.connect(other, wearable.chain[0]!)).rejects.toMatchObject({
+      code: 'ERR_COMPANION_WEARABLE',
+    });
+    const again = await phone.connect(first, wearable.chain[0]!);
+    expect((await phone.wearableCards(again)).map((c) => c.isDefault)).toEqual([true, false, false]);
+  });
+
   it('stops pairing when the user says the codes differ, and registers nothing', async () => {
     const phone = companion(seededRandom('phone-2'));
     await phone.register('bob@example.com', PASSWORD);
-    const { wearable: band } = await manufacture(h, 'acme', 'band-2');
+    const band = await manufacture(h, 'acme', 'band-2');
     await expect(phone.pair(band, async () => false)).rejects.toMatchObject({ code: 'ERR_COMPANION_SAS' });
     expect(await phone.wallet.devices()).toEqual([]);
   });
@@ -191,7 +237,7 @@ describe('the companion drives the wallet and a wearable end to end', () => {
   it('refuses a wearable of another tenant during the handshake', async () => {
     const phone = companion(seededRandom('phone-3'));
     await phone.register('carol@example.com', PASSWORD);
-    const { wearable: band } = await manufacture(h, 'globex', 'band-3');
+    const band = await manufacture(h, 'globex', 'band-3');
     await expect(phone.pair(band, async () => true)).rejects.toMatchObject({
       code: 'ERR_LINK_PEER',
       reason: 'wrong-tenant',

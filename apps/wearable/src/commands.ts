@@ -139,7 +139,7 @@ export function registerSeCommands(program: Command, io: CommandIo): void {
 }
 
 /** Opens (or creates) a wearable whose state lives in a directory: sealed blob, counter, device key. */
-export function openWearableDir(dir: string, sandboxCards: boolean): Wearable {
+export function openWearableDir(dir: string, sandboxCards: boolean, onSas?: (sas: string) => void): Wearable {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const keyPath = join(dir, 'device.key');
   // The simulator's device-unique key; a real SE derives it from fused secrets.
@@ -157,6 +157,7 @@ export function openWearableDir(dir: string, sandboxCards: boolean): Wearable {
     blobs: fileBlobStore(join(dir, 'se.blob')),
     counter: fileCounter(join(dir, 'se.counter')),
     sandboxCards,
+    ...(onSas === undefined ? {} : { onSas }),
   });
 }
 
@@ -168,9 +169,10 @@ export function registerWearableCommands(program: Command, io: CommandIo): void 
 
   wearable
     .command('run')
-    .description("serve the wearable's NFC field over WebSocket until SIGINT or SIGTERM")
+    .description("serve the wearable's NFC field (and its phone link) over WebSocket until SIGINT or SIGTERM")
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', 'port (0 picks one)', '0')
+    .option('--link-port <n>', 'also serve the secure link to the companion phone on this port (0 picks one)')
     .option('--state-dir <dir>', "keep the SE's sealed state here (default: in memory)")
     .option('--sandbox-card', 'load the sandbox cards into an empty SE')
     .option(
@@ -181,12 +183,19 @@ export function registerWearableCommands(program: Command, io: CommandIo): void 
       async (options: {
         host: string;
         port: string;
+        linkPort?: string;
         stateDir?: string;
         sandboxCard?: boolean;
         vpcd?: string;
       }) => {
         const port = integerOption('--port', options.port, 0, 65_535);
+        const linkPort =
+          options.linkPort === undefined
+            ? undefined
+            : integerOption('--link-port', options.linkPort, 0, 65_535);
         const vpcd = options.vpcd === undefined ? undefined : hostPort('--vpcd', options.vpcd);
+        // The wearable's screen: the short code a phone's user compares while pairing.
+        const onSas = (sas: string) => io.stderr(`pairing code on the wearable: ${sas}\n`);
         const device =
           options.stateDir === undefined
             ? Wearable.open({
@@ -194,12 +203,16 @@ export function registerWearableCommands(program: Command, io: CommandIo): void 
                 rng: (n) => new Uint8Array(randomBytes(n)),
                 clock: () => Date.now(),
                 sandboxCards: options.sandboxCard === true,
+                onSas,
               })
-            : openWearableDir(options.stateDir, options.sandboxCard === true);
+            : openWearableDir(options.stateDir, options.sandboxCard === true, onSas);
         if (device.se.tamper !== undefined)
           io.stderr('amulet: the secure element is tampered; it answers 6581\n');
         const server = await device.serveNfc({ host: options.host, port });
         io.stderr(`wearable NFC field on ${server.url}\n`);
+        const link =
+          linkPort === undefined ? undefined : await device.serveLink({ host: options.host, port: linkPort });
+        if (link !== undefined) io.stderr(`wearable phone link on ${link.url}\n`);
         const card = vpcd === undefined ? undefined : await device.attachVpcd(vpcd);
         if (vpcd !== undefined) io.stderr(`attached to vpcd at ${vpcd.host}:${vpcd.port}\n`);
         await new Promise<void>((resolve) => {
@@ -211,6 +224,7 @@ export function registerWearableCommands(program: Command, io: CommandIo): void 
           });
         });
         await card?.close();
+        await link?.close();
         await server.close();
       },
     );

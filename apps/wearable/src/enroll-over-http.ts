@@ -1,5 +1,5 @@
 import { fromPemAll, toPem } from '@amulet/pki';
-import { WearableError } from './phone-commands.ts';
+import { WearableError } from './wearable-error.ts';
 
 /** What the factory tells the device CA about the device (docs/root-of-trust.md, "Enrollment"). */
 export interface FactoryEnrollment {

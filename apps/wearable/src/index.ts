@@ -7,12 +7,29 @@ export {
   registerWearableCommands,
 } from './commands.ts';
 export { enrollOverHttp, type FactoryEnrollment } from './enroll-over-http.ts';
-export {
-  decodePhoneCommand,
-  encodePhoneCommand,
-  PHONE_COMMAND_BYTES_MAX,
-  type PhoneAnswer,
-  type PhoneCommand,
-  WearableError,
-} from './phone-commands.ts';
 export { Wearable, type WearableOptions } from './wearable.ts';
+export { WearableError } from './wearable-error.ts';
+export {
+  LINK_MESSAGE_BYTES_MAX,
+  serveWearableLink,
+  type WearableLinkEndpoint,
+  type WearableLinkServer,
+} from './wearable-link-server.ts';
+export {
+  DEVICE_COMMANDS,
+  type DeviceCommandKind,
+  decodeWearerRequest,
+  decodeWearerResponse,
+  encodeWearerRequest,
+  encodeWearerResponse,
+  PIN_STATUSES,
+  type PinStatus,
+  WEARER_APDU_BYTES_MAX,
+  WEARER_ERROR_CODES,
+  WEARER_MESSAGE_BYTES_MAX,
+  WEARER_MESSAGE_VERSION,
+  type WearableCard,
+  type WearableCardStatus,
+  type WearerRequest,
+  type WearerResponse,
+} from './wearer-messages.ts';

@@ -19,14 +19,15 @@ import {
   VpcdFrameReader,
   webSocketTransport,
 } from '@amulet/secure-element';
-import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
-  decodePhoneCommand,
-  encodePhoneCommand,
+  decodeWearerResponse,
+  encodeWearerRequest,
   formatTrace,
-  type PhoneCommand,
+  WEARER_ERROR_CODES,
   Wearable,
+  type WearerRequest,
+  type WearerResponse,
 } from '../src/index.ts';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
@@ -136,15 +137,19 @@ async function paired(w: Wearable) {
   );
   w.finishPairing(done.message);
   expect(done.sas).toBe(hello.sas);
+  expect(w.sas).toBe(done.sas);
   const session = done.session;
-  return async (command: PhoneCommand | Uint8Array) => {
-    const bytes = command instanceof Uint8Array ? command : encodePhoneCommand(command);
-    const record = w.handlePhoneRecord(session.seal(bytes));
+  return async (request: WearerRequest | Uint8Array): Promise<WearerResponse> => {
+    const bytes = request instanceof Uint8Array ? request : encodeWearerRequest(request);
+    const record = await w.exchange(session.seal(bytes));
     const opened = session.open(record);
     if (opened.kind !== 'data') throw new Error('closed');
-    return JSON.parse(new TextDecoder().decode(opened.data)) as Record<string, unknown>;
+    return decodeWearerResponse(opened.data);
   };
 }
+
+const ATTEST_NONCE = new Uint8Array(32).fill(9);
+const context = (text: string) => new TextEncoder().encode(text);
 
 describe('the wearable', () => {
   it('manufactures: key in the SE, CSR to the device CA, chain stored', async () => {
@@ -157,24 +162,34 @@ describe('the wearable', () => {
     expect(parseCertificate(chain[0] ?? new Uint8Array(0)).subject.serialNumber).toBe('SN-7');
   });
 
-  it('pairs with the phone over the secure link and runs its commands', async () => {
+  it('pairs with the phone over the secure link and answers its requests', async () => {
     const w = wearable();
     await w.manufacture({ organization: 'ACME', serialNumber: 'SN-8', commonName: 'Band 2' }, enroll);
     const phone = await paired(w);
-    expect(await phone({ op: 'set-pin', pin: '2468' })).toEqual({ ok: true });
-    // Off the wrist, a PIN opens no CDCVM session; on the wrist it does.
-    expect(await phone({ op: 'verify-pin', pin: '2468' })).toEqual({
-      ok: false,
-      error: 'ERR_WEARABLE_OFF_WRIST',
+    expect(await phone({ kind: 'enroll-pin', pin: '2468' })).toEqual({
+      kind: 'pin',
+      status: 'enrolled',
+      triesLeft: 5,
+    });
+    expect(await phone({ kind: 'enroll-pin', pin: '1357' })).toEqual({
+      kind: 'pin',
+      status: 'refused',
+      triesLeft: 5,
+    });
+    // Off the wrist, a PIN opens no CDCVM session and no try is spent; on the wrist it does.
+    expect(await phone({ kind: 'verify-pin', pin: '2468' })).toEqual({
+      kind: 'error',
+      code: WEARER_ERROR_CODES.offWrist,
     });
     w.wristOn();
-    expect(await phone({ op: 'verify-pin', pin: '1111' })).toEqual({
-      ok: true,
+    expect(await phone({ kind: 'verify-pin', pin: '1111' })).toEqual({
+      kind: 'pin',
       status: 'wrong',
       triesLeft: 4,
     });
-    expect(await phone({ op: 'verify-pin', pin: '2468' })).toEqual({
-      ok: true,
+    expect(w.se.pinTriesLeft).toBe(4);
+    expect(await phone({ kind: 'verify-pin', pin: '2468' })).toEqual({
+      kind: 'pin',
       status: 'verified',
       triesLeft: 5,
     });
@@ -190,22 +205,101 @@ describe('the wearable', () => {
       unpredictableNumber: fromHex('01020304'),
     });
     expect((after.ctq?.[1] ?? 0) & CTQ_CDCVM).toBe(0);
-    expect(await phone({ op: 'set-default', tokenId: 'sandbox-mastercard-cvn17' })).toEqual({ ok: true });
-    const cards = (await phone({ op: 'cards' })).cards as { id: string; default: boolean }[];
-    expect(cards[0]).toMatchObject({ id: 'sandbox-mastercard-cvn17', default: true });
-    expect(await phone({ op: 'set-default', tokenId: 'nope' })).toEqual({ ok: false, error: 'ERR_SE_TOKEN' });
-    expect(await phone({ op: 'lock' })).toEqual({ ok: true, locked: 3 });
+    expect(
+      await phone({ kind: 'command', command: 'set-default', tokenReference: 'sandbox-mastercard-cvn17' }),
+    ).toEqual({ kind: 'done' });
+    const cards = await phone({ kind: 'cards' });
+    expect(cards.kind === 'cards' && cards.cards[0]).toMatchObject({
+      id: 'sandbox-mastercard-cvn17',
+      isDefault: true,
+      status: 'active',
+    });
+    // A command for a card this SE does not hold changes nothing.
+    expect(await phone({ kind: 'command', command: 'set-default', tokenReference: 'nope' })).toEqual({
+      kind: 'done',
+    });
+    expect(w.se.tokens()[0]?.id).toBe('sandbox-mastercard-cvn17');
+    expect(await phone({ kind: 'command', command: 'lock', tokenReference: '' })).toEqual({ kind: 'done' });
+    expect(w.se.tokens().map((t) => t.status)).toEqual(['suspended', 'suspended', 'suspended']);
     await expect(
       tap((a) => w.nfc.transmit(a), { amount: 1, unpredictableNumber: fromHex('01020304') }),
     ).rejects.toThrow();
-    expect(await phone(new TextEncoder().encode('{"op":"set-pin","pin":"1","x":1}'))).toEqual({
-      ok: false,
-      error: 'ERR_WEARABLE_COMMAND',
+    expect(await phone({ kind: 'command', command: 'unlock', tokenReference: '' })).toEqual({ kind: 'done' });
+    expect(w.se.tokens().map((t) => t.status)).toEqual(['active', 'active', 'active']);
+    // A malformed message gets the fixed error code, inside the link.
+    expect(await phone(Uint8Array.of(1, 0x01, 1, 0x31))).toEqual({
+      kind: 'error',
+      code: WEARER_ERROR_CODES.message,
     });
-    expect(await phone({ op: 'wipe' })).toEqual({ ok: true });
+    expect(await phone({ kind: 'command', command: 'wipe', tokenReference: '' })).toEqual({ kind: 'done' });
     expect(w.se.tokens()).toEqual([]);
     expect(w.se.pinTriesLeft).toBeUndefined();
     expect(w.se.certificates().length).toBe(2);
+  });
+
+  it('attests a registration only for the code it shows, and "found" only after the PIN on this link', async () => {
+    const w = wearable('attesting');
+    await w.manufacture({ organization: 'ACME', serialNumber: 'SN-11', commonName: 'Band 2' }, enroll);
+    const phone = await paired(w);
+    const sas = w.sas ?? '';
+    const wrongSas = sas === '000000' ? '111111' : '000000';
+    expect(
+      await phone({
+        kind: 'attest',
+        nonce: ATTEST_NONCE,
+        context: context(`amulet-wallet/v1 register t1 ${wrongSas}`),
+      }),
+    ).toEqual({ kind: 'error', code: WEARER_ERROR_CODES.refused });
+    const registered = await phone({
+      kind: 'attest',
+      nonce: ATTEST_NONCE,
+      context: context(`amulet-wallet/v1 register t1 ${sas}`),
+    });
+    expect(registered.kind).toBe('attestation');
+    const found = {
+      kind: 'attest',
+      nonce: ATTEST_NONCE,
+      context: context('amulet-wallet/v1 found t1 dev_1'),
+    } as const;
+    expect(await phone(found)).toEqual({ kind: 'error', code: WEARER_ERROR_CODES.refused });
+    expect(await phone({ kind: 'enroll-pin', pin: '8642' })).toMatchObject({ status: 'enrolled' });
+    w.wristOn();
+    expect(await phone({ kind: 'verify-pin', pin: '0000' })).toMatchObject({ status: 'wrong' });
+    expect(await phone(found)).toEqual({ kind: 'error', code: WEARER_ERROR_CODES.refused });
+    expect(await phone({ kind: 'verify-pin', pin: '8642' })).toMatchObject({ status: 'verified' });
+    expect((await phone(found)).kind).toBe('attestation');
+    // A new link starts without a verified PIN.
+    const again = await paired(w);
+    expect(await again(found)).toEqual({ kind: 'error', code: WEARER_ERROR_CODES.refused });
+  });
+
+  it('serves the phone link over a WebSocket, one message answered by one message', async () => {
+    const w = wearable('ws-link');
+    await w.manufacture({ organization: 'ACME', serialNumber: 'SN-12', commonName: 'Band 2' }, enroll);
+    const server = await w.serveLink();
+    const client = await webSocketTransport(server.url);
+    try {
+      const verifier = createChainVerifier({ trustAnchors: [root.der], tenantId: 'acme' });
+      const phone = startPhoneHandshake({
+        ephemeralPrivateKey: seededRng('phone-ws')(32).map((b, i) => (i === 0 ? b & 0x7f : b)),
+        random: seededRng('phone-ws-r')(32),
+      });
+      const hello = await client.transmit(phone.message);
+      const done = finishPhoneHandshake(phone.state, hello, (chain) =>
+        verifier.verify({ chain, nowMs: NOW.getTime(), purpose: 'device', revocation: () => 'good' }),
+      );
+      expect((await client.transmit(done.message)).length).toBe(0);
+      expect(w.sas).toBe(done.sas);
+      const opened = done.session.open(
+        await client.transmit(done.session.seal(encodeWearerRequest({ kind: 'cards' }))),
+      );
+      expect(opened.kind === 'data' && decodeWearerResponse(opened.data)).toMatchObject({ kind: 'cards' });
+      // A record that does not open ends the connection, with no answer.
+      await expect(client.transmit(new Uint8Array(40).fill(0x17))).rejects.toThrow();
+    } finally {
+      await client.close?.();
+      await server.close();
+    }
   });
 
   it('refuses a record altered on the link', async () => {
@@ -264,33 +358,5 @@ describe('the wearable', () => {
     expect(formatTrace(w.trace.entries())).toContain('> SELECT: 00A40400 325041592E5359532E4444463031');
     await card.close();
     await new Promise((resolve) => server.close(resolve));
-  });
-
-  it('property: phone commands round-trip, and any bytes decode or give the typed error', () => {
-    const command = fc.oneof(
-      fc.record({
-        op: fc.constantFrom('set-pin' as const, 'verify-pin' as const),
-        pin: fc.stringMatching(/^[0-9]{0,12}$/),
-      }),
-      fc.record({
-        op: fc.constant('set-default' as const),
-        tokenId: fc.stringMatching(/^[A-Za-z0-9._:-]{1,64}$/),
-      }),
-      fc.record({ op: fc.constantFrom('lock' as const, 'wipe' as const, 'cards' as const) }),
-    ) as fc.Arbitrary<PhoneCommand>;
-    fc.assert(
-      fc.property(command, (c) => {
-        expect(decodePhoneCommand(encodePhoneCommand(c))).toEqual(c);
-      }),
-    );
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 1100 }), (bytes) => {
-        try {
-          decodePhoneCommand(bytes);
-        } catch (error) {
-          expect((error as { code?: string }).code).toBe('ERR_WEARABLE_COMMAND');
-        }
-      }),
-    );
   });
 });

@@ -13,6 +13,7 @@ import { registerTenantRoutes } from './routes/tenant-routes.ts';
 import { registerUserRoutes } from './routes/user-routes.ts';
 import { registerWebhookRoutes } from './routes/webhook-routes.ts';
 import { newId, secretsEqual, sha256Hex } from './secrets.ts';
+import { SessionCache } from './session-cache.ts';
 import type { Card, Device, Tenant } from './types.ts';
 import {
   cardView,
@@ -89,6 +90,9 @@ function problemOf(error: FastifyError | WalletError | Error): {
  * `ready()` (or `listen`) before use; `close()` closes the push streams, not the store.
  */
 export async function buildWalletApp(options: WalletOptions): Promise<FastifyInstance> {
+  const requestIdPrefix = `${newId(options.random, 'req')}.`;
+  let requestCounter = 0;
+  const sessions = new SessionCache(options.sessionCacheMs ?? 5_000);
   const app = Fastify({
     bodyLimit: options.bodyLimitBytes ?? 16 * 1024,
     logger:
@@ -104,8 +108,10 @@ export async function buildWalletApp(options: WalletOptions): Promise<FastifyIns
           },
     // One line per request, written below: method, route pattern (no ids), status, whole milliseconds.
     logController: new Fastify.LogController({ disableRequestLogging: true }),
-    // Ids come from the injected random source.
-    genReqId: () => newId(options.random, 'req'),
+    // Ids come from the injected random source: one random prefix per instance and a counter, so
+    // they stay unique across restarts (they seed the TSP's idempotency keys) and cost no
+    // randomness per request.
+    genReqId: () => `${requestIdPrefix}${(requestCounter++).toString(36)}`,
     ajv: {
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false },
     },
@@ -121,6 +127,7 @@ export async function buildWalletApp(options: WalletOptions): Promise<FastifyIns
     tsp: options.tsp,
     hub,
     revoked,
+    sessions,
     attestationVerifier(tenant: Tenant) {
       const cached = verifiers.get(tenant.id);
       if (cached !== undefined && cached.pem === tenant.deviceCaPem) return cached.verifier;
@@ -207,16 +214,21 @@ export async function buildWalletApp(options: WalletOptions): Promise<FastifyIns
       return { kind: 'oem', tenantId: tenant.id };
     }
     const sessionHash = sha256Hex(bearer);
-    const session = await options.store.getSession(sessionHash);
-    if (session === undefined || session.expiresAt <= options.now().toISOString()) return undefined;
+    const nowMs = options.now().getTime();
+    let session = sessions.get(sessionHash, nowMs);
+    if (session === undefined) {
+      session = await options.store.getSession(sessionHash);
+      if (session !== undefined) sessions.set(sessionHash, session, nowMs);
+    }
+    if (session === undefined || session.expiresAt <= new Date(nowMs).toISOString()) return undefined;
     return { kind: 'user', tenantId: session.tenantId, userId: session.userId, sessionHash };
   }
 
   // The IETF Idempotency-Key header with Stripe's semantics on every POST that takes one: the same
   // key and body replay the stored answer, the same key with another body is refused, a key still
   // running is refused; 5xx answers are not stored, so a retry runs again.
-  app.addHook('preHandler', async (request, reply) => {
-    if (request.method !== 'POST' || reply.sent) return;
+  async function claimIdempotencyKey(request: FastifyRequest, reply: FastifyReply) {
+    if (reply.sent) return;
     if (request.routeOptions.config.idempotency === false) return;
     const key = request.headers['idempotency-key'];
     if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key))
@@ -241,9 +253,9 @@ export async function buildWalletApp(options: WalletOptions): Promise<FastifyIns
     }
     if (inline) request.inlineIdempotency = { scope, key, requestHash: hash };
     else request.idempotency = { scope, key };
-  });
+  }
 
-  app.addHook('onSend', async (request, reply, payload) => {
+  async function storeIdempotentAnswer(request: FastifyRequest, reply: FastifyReply, payload: unknown) {
     const idem = request.idempotency;
     if (idem === undefined) return payload;
     request.idempotency = undefined;
@@ -252,19 +264,33 @@ export async function buildWalletApp(options: WalletOptions): Promise<FastifyIns
       await options.store.abandonIdempotent(idem.scope, idem.key);
     else await options.store.completeIdempotent(idem.scope, idem.key, reply.statusCode, body);
     return payload;
+  }
+
+  // Only POST routes carry the hooks (route-level hooks run after the global authentication):
+  // reads pay for none of it.
+  app.addHook('onRoute', (route) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!methods.includes('POST') || route.config?.idempotency === false) return;
+    const asArray = <T>(hook: T | T[] | undefined): T[] =>
+      hook === undefined ? [] : Array.isArray(hook) ? hook : [hook];
+    route.preHandler = [...asArray(route.preHandler), claimIdempotencyKey] as NonNullable<
+      typeof route.preHandler
+    >;
+    route.onSend = [...asArray(route.onSend), storeIdempotentAnswer] as NonNullable<typeof route.onSend>;
   });
 
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      {
-        method: request.method,
-        route: request.routeOptions.url ?? 'unknown',
-        status: reply.statusCode,
-        ms: Math.round(reply.elapsedTime),
-      },
-      'request',
-    );
-  });
+  if (options.logStream !== undefined)
+    app.addHook('onResponse', async (request, reply) => {
+      request.log.info(
+        {
+          method: request.method,
+          route: request.routeOptions.url ?? 'unknown',
+          status: reply.statusCode,
+          ms: Math.round(reply.elapsedTime),
+        },
+        'request',
+      );
+    });
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     const { code, ...extra } = problemOf(error);

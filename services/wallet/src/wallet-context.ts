@@ -2,6 +2,7 @@ import type { Writable } from 'node:stream';
 import type { AttestationVerifier } from '@amulet/pki';
 import type { EventHub } from './event-hub.ts';
 import type { RandomSource, ScryptParams } from './secrets.ts';
+import type { SessionCache } from './session-cache.ts';
 import type { TspClient } from './tsp-client.ts';
 import type { Card, Device, Tenant } from './types.ts';
 import type { Owner, WalletStore } from './wallet-store.ts';
@@ -22,6 +23,11 @@ export interface WalletOptions {
   readonly logStream?: Writable;
   readonly bodyLimitBytes?: number;
   readonly sessionTtlSeconds?: number;
+  /**
+   * How long a session read from the store is reused without reading it again (default 5 000 ms;
+   * 0 reads every time). A logout on another instance takes effect within this time.
+   */
+  readonly sessionCacheMs?: number;
   readonly loginFailuresMax?: number;
   readonly lockoutSeconds?: number;
   readonly challengeTtlSeconds?: number;
@@ -56,6 +62,7 @@ export interface WalletContext {
   readonly tsp: TspClient;
   readonly hub: EventHub;
   readonly revoked: ReadonlySet<string>;
+  readonly sessions: SessionCache;
   attestationVerifier(tenant: Tenant): AttestationVerifier;
   id(prefix: string): string;
   nowMs(): number;

@@ -815,35 +815,45 @@ export class WalletStore {
     const at = this.#stamp();
     await this.transaction(async (q) => {
       if (inline !== undefined) await this.#claimCompleted(q, inline, at);
+      // The hot write path: each statement is compiled once (#prepared), only its values change.
       await q.run(
-        this.#db
-          .updateTable('wallet_cards')
-          .set({ is_default: 0, updated_at: at })
-          .where('device_id', '=', card.deviceId)
-          .where('is_default', '=', 1)
-          .where('id', '!=', card.id)
-          .compile(),
+        this.#prepared('clearDefault', [0, at, card.deviceId, 1, card.id], () =>
+          this.#db
+            .updateTable('wallet_cards')
+            .set({ is_default: 0, updated_at: at })
+            .where('device_id', '=', card.deviceId)
+            .where('is_default', '=', 1)
+            .where('id', '!=', card.id)
+            .compile(),
+        ),
       );
       await q.run(
-        this.#db
-          .updateTable('wallet_cards')
-          .set({ is_default: 1, updated_at: at })
-          .where('id', '=', card.id)
-          .compile(),
+        this.#prepared('setDefault', [1, at, card.id], () =>
+          this.#db
+            .updateTable('wallet_cards')
+            .set({ is_default: 1, updated_at: at })
+            .where('id', '=', card.id)
+            .compile(),
+        ),
       );
       await q.run(
-        this.#db
-          .insertInto('wallet_device_commands')
-          .values({
-            id: commandId,
-            tenant_id: card.tenantId,
-            device_id: card.deviceId,
-            kind: 'set-default',
-            token_reference: card.tokenReference,
-            created_at: at,
-            acknowledged_at: null,
-          })
-          .compile(),
+        this.#prepared(
+          'queueSetDefault',
+          [commandId, card.tenantId, card.deviceId, 'set-default', card.tokenReference, at, null],
+          () =>
+            this.#db
+              .insertInto('wallet_device_commands')
+              .values({
+                id: commandId,
+                tenant_id: card.tenantId,
+                device_id: card.deviceId,
+                kind: 'set-default',
+                token_reference: card.tokenReference,
+                created_at: at,
+                acknowledged_at: null,
+              })
+              .compile(),
+        ),
       );
     });
   }
@@ -902,12 +912,14 @@ export class WalletStore {
       status_code: number | null;
       response: string | null;
     }>(
-      this.#db
-        .selectFrom('wallet_idempotency')
-        .select(['request_hash', 'state', 'status_code', 'response'])
-        .where('scope', '=', scope)
-        .where('idem_key', '=', key)
-        .compile(),
+      this.#prepared('peekIdempotent', [scope, key], () =>
+        this.#db
+          .selectFrom('wallet_idempotency')
+          .select(['request_hash', 'state', 'status_code', 'response'])
+          .where('scope', '=', scope)
+          .where('idem_key', '=', key)
+          .compile(),
+      ),
     );
     const row = rows[0];
     if (row === undefined) return undefined;
@@ -923,20 +935,23 @@ export class WalletStore {
     inline: InlineIdempotency & { readonly statusCode: number; readonly response: string },
     at: string,
   ): Promise<void> {
+    const values = {
+      scope: inline.scope,
+      idem_key: inline.key,
+      request_hash: inline.requestHash,
+      state: 'done',
+      status_code: inline.statusCode,
+      response: inline.response,
+      created_at: at,
+    };
     const claimed = await q.run(
-      this.#db
-        .insertInto('wallet_idempotency')
-        .values({
-          scope: inline.scope,
-          idem_key: inline.key,
-          request_hash: inline.requestHash,
-          state: 'done',
-          status_code: inline.statusCode,
-          response: inline.response,
-          created_at: at,
-        })
-        .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing())
-        .compile(),
+      this.#prepared('claimCompleted', Object.values(values), () =>
+        this.#db
+          .insertInto('wallet_idempotency')
+          .values(values)
+          .onConflict((oc) => oc.columns(['scope', 'idem_key']).doNothing())
+          .compile(),
+      ),
     );
     if (claimed !== 1) throw new WalletError('ERR_IDEMPOTENCY_IN_PROGRESS');
   }

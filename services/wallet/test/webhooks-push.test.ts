@@ -145,6 +145,25 @@ describe('TSP webhooks applied once and in order, and pushed over server-sent ev
     );
     expect(deviceEvents.map((e) => e.type)).toEqual(['device.lost', 'device.command']);
     expect(deviceEvents[1]!.data).toEqual({ kind: 'lock' });
+
+    // Every queued command is announced on the device channel, not only the lock.
+    const later = await collect(`${base}/v1/devices/${deviceId}/events`, alice.session, 4, async () => {
+      const removed = await h.app.inject({
+        method: 'DELETE',
+        url: `/v1/cards/${cardId}`,
+        headers: { authorization: `Bearer ${alice.session}` },
+      });
+      expect(removed.statusCode).toBe(204);
+      expect((await post(h, alice, `/v1/devices/${deviceId}/wipe`)).statusCode).toBe(200);
+    });
+    expect(later.map((e) => e.type)).toEqual([
+      'card.removed',
+      'device.command',
+      'device.wiped',
+      'device.command',
+    ]);
+    expect(later[1]!.data).toMatchObject({ kind: 'delete-applet' });
+    expect(later[3]!.data).toEqual({ kind: 'wipe' });
   });
 
   it('publishes an OpenAPI 3.1 document with every route', async () => {

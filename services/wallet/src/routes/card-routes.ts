@@ -266,6 +266,10 @@ export function registerCardRoutes(app: FastifyInstance, ctx: WalletContext): vo
         tokenReference: card.tokenReference,
       });
       ctx.pushCard({ ...card, status: 'removed', isDefault: false }, 'card.removed');
+      ctx.hub.publish(EventHub.deviceChannel(owner.tenantId, card.deviceId), {
+        type: 'device.command',
+        data: { kind: 'delete-applet', tokenReference: card.tokenReference },
+      });
       return reply.code(204).send();
     },
   );

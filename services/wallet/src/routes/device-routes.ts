@@ -305,6 +305,10 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: WalletContext): 
       for (const card of suspended)
         if (resumed.has(card.tokenReference)) await store.setCardStatus(card.id, 'active');
       ctx.pushDevice(found, owner, 'device.found');
+      ctx.hub.publish(EventHub.deviceChannel(owner.tenantId, device.id), {
+        type: 'device.command',
+        data: { kind: 'unlock' },
+      });
       return deviceView(found);
     },
   );
@@ -345,6 +349,10 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: WalletContext): 
         'removed',
       );
       ctx.pushDevice(wiped, owner, 'device.wiped');
+      ctx.hub.publish(EventHub.deviceChannel(owner.tenantId, device.id), {
+        type: 'device.command',
+        data: { kind: 'wipe' },
+      });
       return deviceView(wiped);
     },
   );
@@ -396,7 +404,9 @@ export function registerDeviceRoutes(app: FastifyInstance, ctx: WalletContext): 
     },
   );
 
-  // The device's push channel, which its companion relays over the secure link.
+  // The device's push channel, which its companion relays over the secure link: every queued
+  // command is announced here as `device.command` (lock, unlock, set-default, delete-applet, wipe),
+  // and the commands list above holds them until acknowledged, for a device that was away.
   app.get<{ Params: Static<typeof DeviceParams> }>(
     '/v1/devices/:deviceId/events',
     { ...user, schema: { tags: ['push'], security, params: DeviceParams } },

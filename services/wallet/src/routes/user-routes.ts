@@ -81,7 +81,10 @@ export function registerUserRoutes(app: FastifyInstance, ctx: WalletContext): vo
     { config: { auth: 'user' }, schema: { tags: ['users'], security: [{ session: [] }] } },
     async (request, reply) => {
       const p = request.principal;
-      if (p.kind === 'user') await store.deleteSession(p.sessionHash);
+      if (p.kind === 'user') {
+        ctx.sessions.forget(p.sessionHash);
+        await store.deleteSession(p.sessionHash);
+      }
       return reply.code(204).send();
     },
   );
