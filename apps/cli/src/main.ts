@@ -2,9 +2,12 @@ import { isAmuletError } from '@amulet/bytes';
 import { Command, CommanderError } from 'commander';
 import { registerCompanion } from './commands/companion.ts';
 import { registerCrypto } from './commands/crypto.ts';
+import { registerDemo } from './commands/demo.ts';
 import { registerIso8583 } from './commands/iso8583.ts';
 import { registerRot } from './commands/rot.ts';
 import { registerSe } from './commands/se.ts';
+import { registerServe } from './commands/serve.ts';
+import { registerTerminal } from './commands/terminal.ts';
 import { registerTlv } from './commands/tlv.ts';
 import { type CliIo, processIo } from './io.ts';
 
@@ -13,7 +16,12 @@ export const EXIT_FAILURE = 1;
 /** Bad input: a usage error or input our codecs refuse. One clear line on stderr. */
 export const EXIT_BAD_INPUT = 2;
 
-export function buildProgram(io: CliIo): Command {
+/** A command that ends with a status other than 0 (the demo's failed step) sets it here. */
+export interface ExitStatus {
+  code: number;
+}
+
+export function buildProgram(io: CliIo, status: ExitStatus = { code: EXIT_OK }): Command {
   const program = new Command('amulet')
     .description(
       'Amulet: turn any wearable into a secure payment device, and run every party a payment needs.',
@@ -27,6 +35,13 @@ export function buildProgram(io: CliIo): Command {
   registerRot(program, io);
   registerSe(program, io);
   registerCompanion(program, io);
+  registerDemo(program, io, (code) => {
+    status.code = code;
+  });
+  registerServe(program, io);
+  registerTerminal(program, io, (code) => {
+    status.code = code;
+  });
   // Every command reports its own usage errors as ours (exit 2), not commander's exit 1.
   const overrideAll = (command: Command): void => {
     command.exitOverride();
@@ -39,10 +54,11 @@ export function buildProgram(io: CliIo): Command {
 
 /** Runs one invocation and returns the exit status; never throws, never prints a stack trace. */
 export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
-  const program = buildProgram(io);
+  const status: ExitStatus = { code: EXIT_OK };
+  const program = buildProgram(io, status);
   try {
     await program.parseAsync([...argv], { from: 'user' });
-    return EXIT_OK;
+    return status.code;
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return EXIT_OK;

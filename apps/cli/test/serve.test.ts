@@ -1,0 +1,116 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startServe } from '../src/commands/serve.ts';
+import { tapCommand } from '../src/commands/terminal.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'amulet-serve-test-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function recorder() {
+  let stdout = '';
+  return {
+    io: {
+      stdout: (t: string) => {
+        stdout += t;
+      },
+      stderr: () => undefined,
+      readStdin: async () => '',
+    },
+    out: () => stdout,
+  };
+}
+
+describe('amulet serve and amulet terminal tap', () => {
+  it('serves every party on SQLite under the data directory, takes a tap over TCP, and shuts down cleanly', async () => {
+    const served = await startServe({ dataDir: dir, port: 0, isoPort: 0, cardPort: 0 });
+    let stopped = false;
+    try {
+      const { system } = served;
+      expect((await fetch(`${system.httpUrl}/healthz`)).status).toBe(200);
+      expect((await fetch(`${system.httpUrl}/readyz`)).status).toBe(200);
+      expect((await fetch(`${system.httpUrl}/tsp/v1/jwe-key`)).status).toBe(200);
+      expect((await fetch(`${system.httpUrl}/nowhere`)).status).toBe(404);
+      expect(existsSync(join(dir, 'tsp.db'))).toBe(true);
+
+      const r = recorder();
+      const code = await tapCommand(r.io, {
+        amount: '12.34',
+        host: system.acquirerEndpoint.host,
+        port: system.acquirerEndpoint.port,
+        card: served.card.url,
+        json: true,
+      });
+      const outcome = JSON.parse(r.out()) as { status: string; amount: number; responseCode?: string };
+      expect(outcome).toMatchObject({ status: 'approved', amount: 1234, responseCode: '00' });
+      expect(code).toBe(0);
+
+      // Above the amount the issuer allows (credit limit 5,000.00): declined, exit 1.
+      const declined = recorder();
+      expect(
+        await tapCommand(declined.io, {
+          amount: '9000.00',
+          host: system.acquirerEndpoint.host,
+          port: system.acquirerEndpoint.port,
+          card: served.card.url,
+          json: true,
+        }),
+      ).toBe(1);
+      expect(JSON.parse(declined.out()).status).not.toBe('approved');
+
+      await served.stop();
+      stopped = true;
+      await expect(fetch(`${system.httpUrl}/healthz`)).rejects.toThrow();
+    } finally {
+      if (!stopped) await served.stop();
+    }
+
+    // A second start on the same data directory reuses it (root of trust, keys, tenant) and works.
+    const again = await startServe({ dataDir: dir, port: 0, isoPort: 0, cardPort: 0 });
+    try {
+      const r = recorder();
+      expect(
+        await tapCommand(r.io, {
+          amount: '1.00',
+          host: again.system.acquirerEndpoint.host,
+          port: again.system.acquirerEndpoint.port,
+          card: again.card.url,
+        }),
+      ).toBe(0);
+      expect(r.out()).toMatch(/^APPROVED/);
+    } finally {
+      await again.stop();
+    }
+  }, 60_000);
+
+  it('as a process: prints where it listens, and on SIGTERM drains, closes and exits 0', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'amulet-serve-sigterm-'));
+    try {
+      const bin = resolve(import.meta.dirname, '../bin/amulet.js');
+      const child = spawn(
+        process.execPath,
+        [bin, 'serve', '--data-dir', dataDir, '--port', '0', '--iso-port', '0', '--card-port', '0'],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString('utf8');
+      });
+      const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+      for (let i = 0; i < 300 && !out.includes('Try in another shell'); i++)
+        await new Promise((r) => setTimeout(r, 100));
+      const url = /HTTP {8}(http:\/\/[0-9.:]+)/.exec(out)?.[1];
+      expect(url).toBeDefined();
+      expect((await fetch(`${url}/readyz`)).status).toBe(200);
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+      expect(out).toContain('SIGTERM, draining and closing');
+      expect(out).toContain('amulet serve: stopped');
+      expect(existsSync(join(dataDir, 'setup.json'))).toBe(true);
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
