@@ -39,6 +39,13 @@ export interface IdvGateway {
   close(): Promise<void>;
 }
 
+/**
+ * Field 41 of every ID&V request: the token service is the acceptor of its own account
+ * verification, so it names itself there, and the issuer keys the request by fields 32, 41, 11
+ * and 7 like any other 0100 (ISO 8583:1987 field 41, ans 8).
+ */
+export const idvTerminalId = 'TSPIDV01';
+
 /** Builds the 0100 account verification the issuer answers (docs/token-service.md, "ID&V"). */
 export function idvRequestMessage(
   request: IdvRequest,
@@ -63,6 +70,7 @@ export function idvRequestMessage(
       [Field.stan, stan],
       [Field.expiry, request.expiry],
       [Field.acquiringInstitutionId, institutionId],
+      [Field.terminalId, idvTerminalId],
       [Field.additionalDataPrivate, encodeTokenData(data)],
     ]),
   );

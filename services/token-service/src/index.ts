@@ -26,6 +26,7 @@ export {
   Iso8583IdvGateway,
   idvDecisionOf,
   idvRequestMessage,
+  idvTerminalId,
 } from './idv.ts';
 export { maskDigits, maskPan } from './mask.ts';
 export { isPan, networkOf, newDpan, newPar } from './numbers.ts';

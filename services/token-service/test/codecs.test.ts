@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isAmuletError } from '@amulet/bytes';
-import { interchangeCodec, interchangeSpec, TokenDataId } from '@amulet/contracts';
+import { Field, interchangeCodec, interchangeSpec, TokenDataId } from '@amulet/contracts';
 import { isLuhnValid } from '@amulet/emv';
 import { type Hsm, SoftwareHsm } from '@amulet/hsm';
 import { createMessage, type FieldValue } from '@amulet/iso8583';
@@ -15,6 +15,7 @@ import {
   decryptCardJwe,
   idvDecisionOf,
   idvRequestMessage,
+  idvTerminalId,
   jwePublicJwk,
   maskDigits,
   maskPan,
@@ -146,6 +147,8 @@ describe('ISO 8583 codec (contracts.interchangeCodec) and ID&V messages', () => 
           const back = interchangeCodec.decode(interchangeCodec.encode(message));
           expect(back.mti).toBe('0100');
           expect([...back.fields]).toEqual([...message.fields]);
+          // Every part of the issuer's transaction key is there (32, 41, 11, 7).
+          expect(back.fields.get(Field.terminalId)).toBe(idvTerminalId);
           expect(interchangeCodec.requestKey(back)).toBe(interchangeCodec.requestKey(message));
         },
       ),

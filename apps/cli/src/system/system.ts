@@ -4,9 +4,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AcquirerHost, AcquirerStore } from '@amulet/acquirer';
-import { Field, interchangeSpec } from '@amulet/contracts';
 import { SoftwareHsm } from '@amulet/hsm';
-import { createMessage, type FieldValue, type Iso8583Message } from '@amulet/iso8583';
+import type { Iso8583Message } from '@amulet/iso8583';
 import {
   ensureIssuerKeys,
   Issuer,
@@ -262,39 +261,10 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
     });
     const issuerServer = await listenIssuer(issuer, createTcpTransport({ codec: issuerCodec }), {
       host,
-      port: 0,
+      port: setup?.issuerPort ?? 0,
     });
     closers.push(() => issuerServer.close());
-    // Glue between two parties' ISO 8583 dialects: the issuer keys every 0100 by fields 32, 41,
-    // 11 and 7 (ISO 8583:1987), and the token service's ID&V 0100 carries no field 41. This hop
-    // adds a terminal id naming the token service, and changes nothing else.
-    const idvHop = createTcpTransport<Iso8583Message>({ codec: issuerCodec });
-    const idvToIssuer = idvHop.connect(
-      { host, port: issuerServer.endpoint.port },
-      { reconnect: { maxDelayMs: 200 } },
-    );
-    closers.push(() => idvToIssuer.close());
-    const idvServer = await idvHop.listen(
-      {
-        handler: async (request) => {
-          if (request.fields.has(Field.terminalId)) return idvToIssuer.request(request);
-          const answer = await idvToIssuer.request(
-            createMessage(
-              interchangeSpec,
-              request.mti,
-              new Map<number, FieldValue>([...request.fields, [Field.terminalId, 'TSPIDV01']]),
-            ),
-          );
-          // The answer goes back as it would to the request sent: without the added field.
-          const fields = new Map(answer.fields);
-          fields.delete(Field.terminalId);
-          return createMessage(interchangeSpec, answer.mti, fields);
-        },
-      },
-      { host, port: setup?.issuerPort ?? 0 },
-    );
-    closers.push(() => idvServer.close());
-    const issuerEndpoint = `${host}:${idvServer.endpoint.port}`;
+    const issuerEndpoint = `${host}:${issuerServer.endpoint.port}`;
 
     // ---- Token service: HSM keys, vault, ID&V to the issuer, provisioning, authorization ----
     const tspHsm = await SoftwareHsm.open({ path: join(options.dataDir, 'tsp-hsm.json'), masterKey });
@@ -460,7 +430,7 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
       if (created.statusCode !== 201)
         throw new Error(`the wallet refused the tenant (${created.statusCode})`);
       walletTenantId = String((created.json() as { tenant: { id: string } }).tenant.id);
-      setup = { issuerPort: idvServer.endpoint.port, walletTenantId, subscriptionId, operatorCredential };
+      setup = { issuerPort: issuerServer.endpoint.port, walletTenantId, subscriptionId, operatorCredential };
       writeFileSync(setupFile, `${JSON.stringify(setup, null, 2)}\n`, { mode: 0o600 });
     }
     const prefixed: [string, FastifyInstance][] = [

@@ -1,4 +1,3 @@
-import { editMessage, Field } from '@amulet/contracts';
 import type { Iso8583Message } from '@amulet/iso8583';
 import { type Issuer, iso8583Codec as issuerCodec, listenIssuer } from '@amulet/issuer';
 import {
@@ -39,12 +38,11 @@ export class IssuerIdv implements IdvGateway {
   }
   async ask(_issuer: unknown, request: IdvRequest): Promise<IdvDecision> {
     this.#stan = (this.#stan % 999_999) + 1;
-    // The issuer keys every 0100 by fields 32, 41, 11 and 7 (requestTransactionKey); the token
-    // service's ID&V message has no field 41 and would get '30', so this seam names the token
-    // service as the originator (reported: one of the two services must change).
-    const message = editMessage(
-      idvRequestMessage(request, String(this.#stan).padStart(6, '0'), this.world.now(), '99990001'),
-      { [Field.terminalId]: 'TSPIDV01' },
+    const message = idvRequestMessage(
+      request,
+      String(this.#stan).padStart(6, '0'),
+      this.world.now(),
+      '99990001',
     );
     return idvDecisionOf(await this.client.request(message, { timeoutMs: 10_000 }), request.reason);
   }
