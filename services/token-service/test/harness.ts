@@ -229,7 +229,13 @@ export async function startIssuer(): Promise<{
         else if (decision === 'yellow') code = ResponseCode.additionalAuthenticationRequired;
         else code = decision;
         const fields = new Map<number, FieldValue>();
-        for (const n of [Field.stan, Field.acquiringInstitutionId, Field.transmissionDateTime]) {
+        // A response echoes 11, 32 and 41 (ISO 8583:1987 4.3); the client pairs on them.
+        for (const n of [
+          Field.stan,
+          Field.acquiringInstitutionId,
+          Field.terminalId,
+          Field.transmissionDateTime,
+        ]) {
           const v = request.fields.get(n);
           if (v !== undefined) fields.set(n, v);
         }
