@@ -85,6 +85,63 @@ describe('amulet serve and amulet terminal tap', () => {
     }
   }, 60_000);
 
+  it('a stop while taps are in flight loses nothing: every approval is in the batch and held, the ledger balances', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'amulet-serve-drain-'));
+    const approved: number[] = [];
+    const tap = async (served: Awaited<ReturnType<typeof startServe>>, amount: string) => {
+      const r = recorder();
+      try {
+        await tapCommand(r.io, {
+          amount,
+          host: served.system.acquirerEndpoint.host,
+          port: served.system.acquirerEndpoint.port,
+          card: served.card.url,
+          json: true,
+        });
+        const outcome = JSON.parse(r.out()) as { status: string; amount: number };
+        if (outcome.status === 'approved') approved.push(outcome.amount);
+        return outcome.status;
+      } catch {
+        // The connection closed before the tap had an answer: the cashier saw no approval.
+        return 'no answer';
+      }
+    };
+    try {
+      // Three stops, each at another moment of the tap's journey: while the issuer decides (the
+      // answer is on its way back), while the card is still being read, and a few ms in.
+      const moments = ['issuer', 'card', 'soon'] as const;
+      const outcomes: string[] = [];
+      for (const [i, moment] of moments.entries()) {
+        const served = await startServe({ dataDir, port: 0, isoPort: 0, cardPort: 0 });
+        const seen = served.system.issuerLog.length;
+        const pending = tap(served, `${i + 1}.2${i}`);
+        if (moment === 'issuer')
+          for (let n = 0; n < 500 && served.system.issuerLog.length === seen; n++)
+            await new Promise((r) => setTimeout(r, 2));
+        else if (moment === 'soon') await new Promise((r) => setTimeout(r, 15));
+        const [outcome] = await Promise.all([pending, served.stop()]);
+        outcomes.push(outcome);
+      }
+      // Stopped while the issuer was deciding: the answer was drained back to the terminal.
+      expect(outcomes[0]).toBe('approved');
+
+      const again = await startServe({ dataDir, port: 0, isoPort: 0, cardPort: 0 });
+      try {
+        // The reversal queue of the restarted acquirer finishes whatever a stop left unanswered.
+        await again.system.acquirer.settled();
+        const captures = await again.system.acquirer.closeBatch('drain-test');
+        expect(captures.map((c) => c.amount).sort()).toEqual([...approved].sort());
+        const ledger = await again.system.issuer.checkLedger();
+        expect(ledger.sumMinor).toBe(0);
+        expect(ledger.mismatchedAccounts).toEqual([]);
+      } finally {
+        await again.stop();
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 120_000);
+
   it('as a process: prints where it listens, and on SIGTERM drains, closes and exits 0', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'amulet-serve-sigterm-'));
     try {
