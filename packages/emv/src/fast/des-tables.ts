@@ -2,8 +2,11 @@
 // FIPS 46-3. Bit n of a table (1-based) is the n-th bit from the left, as the standard numbers
 // them; a 32-bit half holds bit 1 in its most significant position.
 
-/** FIPS 46-3, initial permutation IP: output bit i is input bit IP[i - 1]. */
-const IP = [
+/**
+ * FIPS 46-3, initial permutation IP: output bit i is input bit IP[i - 1]. The cipher computes IP
+ * by bit exchanges (des-core.ts); this table is the reference the tests hold them to.
+ */
+export const INITIAL_PERMUTATION = [
   58, 50, 42, 34, 26, 18, 10, 2, 60, 52, 44, 36, 28, 20, 12, 4, 62, 54, 46, 38, 30, 22, 14, 6, 64, 56, 48, 40,
   32, 24, 16, 8, 57, 49, 41, 33, 25, 17, 9, 1, 59, 51, 43, 35, 27, 19, 11, 3, 61, 53, 45, 37, 29, 21, 13, 5,
   63, 55, 47, 39, 31, 23, 15, 7,
@@ -59,8 +62,11 @@ const S = [
   ],
 ];
 
-/** FIPS 46-3, permuted choice 1: the 56 key bits (C0 then D0) taken from the 64-bit key. */
-const PC1 = [
+/**
+ * FIPS 46-3, permuted choice 1: the 56 key bits (C0 then D0) taken from the 64-bit key. The key
+ * schedule computes it by bit exchanges (des-core.ts); this table is the tests' reference.
+ */
+export const PERMUTED_CHOICE_1 = [
   57, 49, 41, 33, 25, 17, 9, 1, 58, 50, 42, 34, 26, 18, 10, 2, 59, 51, 43, 35, 27, 19, 11, 3, 60, 52, 44, 36,
   63, 55, 47, 39, 31, 23, 15, 7, 62, 54, 46, 38, 30, 22, 14, 6, 61, 53, 45, 37, 29, 21, 13, 5, 28, 20, 12, 4,
 ];
@@ -72,7 +78,10 @@ const PC2 = [
 ];
 
 /** FIPS 46-3, left shifts of C and D before each of the 16 rounds. */
-export const KEY_SHIFTS = [1, 1, 2, 2, 2, 2, 2, 2, 1, 2, 2, 2, 2, 2, 2, 1];
+const KEY_SHIFTS = [1, 1, 2, 2, 2, 2, 2, 2, 1, 2, 2, 2, 2, 2, 2, 1];
+
+/** The same shifts as a mask: bit n set when round n + 1 shifts by two (no array load). */
+export const KEY_DOUBLE_SHIFTS = KEY_SHIFTS.reduce((mask, shift, round) => mask | ((shift - 1) << round), 0);
 
 /** The mask of bit n (1-based, from the left) of a 32-bit word. */
 const bit = (n: number): number => (1 << (32 - n)) | 0;
@@ -100,71 +109,44 @@ function spTable(j: number): Int32Array {
   return table;
 }
 
-export const SP0 = spTable(0);
-export const SP1 = spTable(1);
-export const SP2 = spTable(2);
-export const SP3 = spTable(3);
-export const SP4 = spTable(4);
-export const SP5 = spTable(5);
-export const SP6 = spTable(6);
-export const SP7 = spTable(7);
-
 /**
- * Byte-indexed tables of a 64-bit permutation: for input byte p with value v, the output bits
- * it sets in the left word (`[p * 256 + v]`) and right word (`[2048 + p * 256 + v]`).
+ * The eight S-box-and-P tables in one array (one base pointer for the round function), ordered
+ * by where their group sits in the round key words: entries `64 * (4 * word + byte)` onwards
+ * serve the group at byte `byte` (bit offset 8 * byte) of word `word`, i.e. groups 0, 6, 4, 2,
+ * then 1, 7, 5, 3. Each entry is rotated left by 5, as `desRounds` keeps the halves (see there).
  */
-function byteTables(sourceOf: (outputBit: number) => number): Int32Array {
-  const table = new Int32Array(4096);
-  for (let out = 1; out <= 64; out++) {
-    const source = sourceOf(out) - 1;
-    const p = source >> 3;
-    const mask = 0x80 >> (source & 7);
-    const target = out <= 32 ? bit(out) : bit(out - 32);
-    const base = (out <= 32 ? 0 : 2048) + p * 256;
-    for (let v = 0; v < 256; v++) if (v & mask) table[base + v]! |= target;
-  }
-  return table;
-}
-
-/** IP, from the 8 block bytes to L0 and R0. */
-export const IP_TABLE = byteTables((out) => IP[out - 1]!);
-
-const IP_INVERSE: number[] = [];
-for (let i = 0; i < 64; i++) IP_INVERSE[IP[i]! - 1] = i + 1;
-
-/** IP^-1, from the 8 bytes of the preoutput R16 || L16 to the two words of the output block. */
-export const FP_TABLE = byteTables((out) => IP_INVERSE[out - 1]!);
-
-/** PC1 from the 8 key bytes: C0 in the left word's low 28 bits, D0 in the right word's. */
-export const PC1_TABLE = (() => {
-  const table = new Int32Array(4096);
-  for (let out = 1; out <= 56; out++) {
-    const source = PC1[out - 1]! - 1;
-    const p = source >> 3;
-    const mask = 0x80 >> (source & 7);
-    const target = 1 << (28 - (out <= 28 ? out : out - 28));
-    const base = (out <= 28 ? 0 : 2048) + p * 256;
-    for (let v = 0; v < 256; v++) if (v & mask) table[base + v]! |= target;
-  }
+export const SP_TABLE = (() => {
+  const table = new Int32Array(8 * 64);
+  for (let j = 0; j < 8; j++) table.set(spTable(j), 64 * (4 * (j & 1) + GROUP_SHIFT[j]! / 8));
+  for (let i = 0; i < table.length; i++) table[i] = (table[i]! << 5) | (table[i]! >>> 27);
   return table;
 })();
 
 /**
- * PC2 by seven-bit chunks of C (chunks 0..3) and D (chunks 4..7), each entry giving the bits it
- * sets in both round key words: word 0 at `[(chunk * 128 + v) * 2]`, word 1 just after.
+ * PC2 by seven-bit chunks: FIPS 46-3 takes round key groups 1-4 (our 0..3) from C only and
+ * groups 5-8 (4..7) from D only, and each round key word holds two groups of each half (word 0:
+ * groups 0, 2 of C and 4, 6 of D; word 1: groups 1, 3 of C and 5, 7 of D). So one table entry per
+ * chunk of C (chunks 0..3) or D (chunks 4..7) carries both words' bits: word 0's in place and
+ * word 1's rotated by 16, where they fall in the bytes that word 0 leaves free on that half.
+ * `desScheduleWords` ORs four entries per half and separates the words with one mask.
  */
 export const PC2_TABLE = (() => {
-  const table = new Int32Array(8 * 128 * 2);
+  const table = new Int32Array(8 * 128);
   for (let k = 1; k <= 48; k++) {
-    const source = PC2[k - 1]!; // 1..56 in C || D
-    const chunk = (source - 1) / 7;
-    const chunkIndex = Math.floor(chunk);
-    const mask = 1 << (6 - ((source - 1) % 7));
+    const source = PC2[k - 1]! - 1; // 0..55 in C || D
+    const chunk = Math.floor(source / 7);
+    const mask = 1 << (6 - (source % 7));
     const group = Math.floor((k - 1) / 6);
-    const target = 1 << (5 - ((k - 1) % 6) + GROUP_SHIFT[group]!);
-    for (let v = 0; v < 128; v++) {
-      if (v & mask) table[(chunkIndex * 128 + v) * 2 + (group & 1)]! |= target;
-    }
+    const shift = 5 - ((k - 1) % 6) + GROUP_SHIFT[group]!;
+    // Word 1 rotated by 16: a bit at offset s moves to (s + 16) mod 32.
+    const target = 1 << ((group & 1) === 0 ? shift : (shift + 16) & 31);
+    for (let v = 0; v < 128; v++) if (v & mask) table[chunk * 128 + v]! |= target;
   }
   return table;
 })();
+
+/**
+ * The bytes of a PC2_TABLE entry of C that hold word 0's bits (groups 0 at bit 0, 2 at bit 24);
+ * its other two bytes hold word 1's, and an entry of D has them the other way round.
+ */
+export const PC2_C_WORD0 = 0xff0000ff | 0;

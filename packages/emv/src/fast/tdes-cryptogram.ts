@@ -2,7 +2,10 @@ import { derivationY } from './derivation-words.ts';
 import {
   DES_SCHEDULE_LENGTH,
   desFinalPermutation,
+  desFinalPermutationWords,
   desInitialPermutationWords,
+  desPairRounds,
+  desPairState,
   desRounds,
   desScheduleWords,
   desState,
@@ -21,24 +24,31 @@ const work = new Int32Array(2 * DES_SCHEDULE_LENGTH);
 /** The 16-byte key being derived, as four words. */
 const derived = new Int32Array(4);
 
-/** 2-key triple DES (EDE) on `desState` with `work` holding K1 forward and K2 reversed. */
-function workEde(): void {
-  desRounds(work, 0);
-  desSwap();
-  desRounds(work, DES_SCHEDULE_LENGTH);
-  desSwap();
-  desRounds(work, 0);
+/** Triple DES on both blocks of `desPairState`: passes at words `first`, `second`, `third`. */
+function pairTripleDes(schedule: Int32Array, first: number, second: number, third: number): void {
+  desPairRounds(schedule, first);
+  desPairRounds(schedule, second);
+  desPairRounds(schedule, third);
 }
 
+/** IP^-1 of both blocks of `desPairState` (left as preoutputs) into the key being derived. */
+function keepDerivedPair(): void {
+  desFinalPermutationWords(desPairState[0]!, desPairState[1]!);
+  derived[0] = desState[0]!;
+  derived[1] = desState[1]!;
+  desFinalPermutationWords(desPairState[2]!, desPairState[3]!);
+  derived[2] = desState[0]!;
+  derived[3] = desState[1]!;
+}
+
+/**
+ * Schedules the derived key into `work`: K1 forward, K2 reversed. Each half is scheduled once per
+ * key: K1 serves both E passes of the EDE (and, for the MAC key, every CBC step and the last step
+ * of output transformation 3), K2 the D pass (and the MAC's K' step).
+ */
 function scheduleDerived(): void {
   desScheduleWords(derived[0]!, derived[1]!, work, 0, false);
   desScheduleWords(derived[2]!, derived[3]!, work, DES_SCHEDULE_LENGTH, true);
-}
-
-function keepDerived(at: number): void {
-  desFinalPermutation();
-  derived[at] = desState[0]!;
-  derived[at + 1] = desState[1]!;
 }
 
 export interface TdesCryptogramInput {
@@ -58,35 +68,29 @@ export function computeTdesCryptogram(
   un: number,
   data: Uint8Array,
 ): void {
-  // A1.4.1: ZL = DES3(IMK)[Y], ZR = DES3(IMK)[Y xor 'FF..FF']; IP(Y xor ones) = IP(Y) xor ones.
+  // A1.4.1: ZL = DES3(IMK)[Y], ZR = DES3(IMK)[Y xor 'FF..FF'], computed side by side;
+  // IP(Y xor ones) = IP(Y) xor ones, as IP only moves bits.
   desInitialPermutationWords(derivationY[0]!, derivationY[1]!);
-  const l = desState[0]!;
-  const r = desState[1]!;
-  desRounds(profile.imk, 0);
-  desSwap();
-  desRounds(profile.imk, DES_SCHEDULE_LENGTH);
-  desSwap();
-  desRounds(profile.imk, 2 * DES_SCHEDULE_LENGTH);
-  keepDerived(0);
-  desState[0] = ~l;
-  desState[1] = ~r;
-  desRounds(profile.imk, 0);
-  desSwap();
-  desRounds(profile.imk, DES_SCHEDULE_LENGTH);
-  desSwap();
-  desRounds(profile.imk, 2 * DES_SCHEDULE_LENGTH);
-  keepDerived(2);
+  desPairState[0] = desState[0]!;
+  desPairState[1] = desState[1]!;
+  desPairState[2] = ~desState[0]!;
+  desPairState[3] = ~desState[1]!;
+  pairTripleDes(profile.imk, 0, DES_SCHEDULE_LENGTH, 2 * DES_SCHEDULE_LENGTH);
+  keepDerivedPair();
   scheduleDerived();
   if (profile.sessionKey !== 'none') {
     // A1.3.1: SK = DES3(MK)[R0 R1 'F0' R3..R7] || DES3(MK)[R0 R1 '0F' R3..R7], with
-    // R = ATC || zeros (EMV CSK) or ATC || '0000' || UN (Mastercard SKD).
+    // R = ATC || zeros (EMV CSK) or ATC || '0000' || UN (Mastercard SKD); both halves side by side.
     const low = profile.sessionKey === 'mastercard' ? un : 0;
     desInitialPermutationWords((atc << 16) | 0xf000, low);
-    workEde();
-    keepDerived(0);
+    desPairState[0] = desState[0]!;
+    desPairState[1] = desState[1]!;
     desInitialPermutationWords((atc << 16) | 0x0f00, low);
-    workEde();
-    keepDerived(2);
+    desPairState[2] = desState[0]!;
+    desPairState[3] = desState[1]!;
+    // 2-key EDE with `work` holding K1 forward and K2 reversed.
+    pairTripleDes(work, 0, DES_SCHEDULE_LENGTH, 0);
+    keepDerivedPair();
     scheduleDerived();
   }
   // ISO/IEC 9797-1 MAC algorithm 3: single DES CBC under K (kept in the IP domain: IP is
@@ -98,8 +102,8 @@ export function computeTdesCryptogram(
   let chainR = 0;
   for (let offset = 0, end = blocks * 8; offset < end; offset += 8) {
     desInitialPermutationWords(paddedWord(data, offset, padByte), paddedWord(data, offset + 4, padByte));
-    desState[0] ^= chainL;
-    desState[1] ^= chainR;
+    desState[0] = desState[0]! ^ chainL;
+    desState[1] = desState[1]! ^ chainR;
     desRounds(work, 0);
     chainL = desState[1]!;
     chainR = desState[0]!;
