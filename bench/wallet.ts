@@ -7,8 +7,11 @@
  * The servers (wallet on SQLite with WAL and synchronous=FULL, the bare handler, the test TSP)
  * run in a child process with its own event loop; the clients run here. Runs alternate between
  * the two servers so that load from other processes weighs on both alike.
+ * Besides req/s and latency, each run reports the server process's CPU time per answered request
+ * (process.cpuUsage in the child, less noisy than req/s on a shared machine), and the default
+ * switch reports how many transactions shared each group commit (one fsync).
  * Run with `npx tsx bench/wallet.ts` (`--seconds <n>` per run, default 3; `--rounds <n>`, default 2;
- * `--logs` to keep the wallet's one JSON log line per request, off by default).
+ * `--logs` to keep the wallet's one JSON log line per request, off by default; `--only list|switch`).
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -89,7 +92,12 @@ async function serve(): Promise<void> {
     listBody,
   };
   process.send?.(fixture);
-  process.on('message', async () => {
+  process.on('message', async (message) => {
+    if (message === 'stats') {
+      const cpu = process.cpuUsage();
+      process.send?.({ stats: { ...h.store.stats(), cpuUs: cpu.user + cpu.system } });
+      return;
+    }
     bare.close();
     await h.close();
     await db.teardown();
@@ -178,25 +186,45 @@ async function main(): Promise<void> {
       body: '{}',
     };
   };
-  const results: Record<string, { rps: number[]; p50: number[]; p99: number[]; errors: number }> = {};
-  const record = (name: string, r: Awaited<ReturnType<typeof run>>) => {
-    results[name] ??= { rps: [], p50: [], p99: [], errors: 0 };
+  const results: Record<
+    string,
+    { rps: number[]; p50: number[]; p99: number[]; cpuUsPerRequest: number[]; errors: number }
+  > = {};
+  // The server process's CPU time per answered request (both servers share the child process).
+  type Stats = { transactions: number; commits: number; cpuUs: number };
+  const stats = () =>
+    new Promise<Stats>((resolve) => {
+      child.once('message', (m) => resolve((m as { stats: Stats }).stats));
+      child.send('stats');
+    });
+  let switchTransactions = 0;
+  let switchCommits = 0;
+  const measure = async (name: string, port: number, call: Call): Promise<void> => {
+    const before = await stats();
+    const r = await run(port, call, SECONDS);
+    const after = await stats();
+    if (name === 'wallet, default switch') {
+      switchTransactions += after.transactions - before.transactions;
+      switchCommits += after.commits - before.commits;
+    }
+    results[name] ??= { rps: [], p50: [], p99: [], cpuUsPerRequest: [], errors: 0 };
     const entry = results[name];
     entry.rps.push(r.rps);
     entry.p50.push(r.p50);
     entry.p99.push(r.p99);
+    entry.cpuUsPerRequest.push((after.cpuUs - before.cpuUs) / Math.max(1, r.rps * SECONDS));
     entry.errors += r.errors;
   };
   await run(fixture.walletPort, list, 1); // warm-up
   await run(fixture.barePort, list, 1);
   for (let round = 0; round < ROUNDS; round++) {
     if (ONLY !== 'switch') {
-      record('bare node:http, list', await run(fixture.barePort, list, SECONDS));
-      record('wallet, list cards', await run(fixture.walletPort, list, SECONDS));
+      await measure('bare node:http, list', fixture.barePort, list);
+      await measure('wallet, list cards', fixture.walletPort, list);
     }
     if (ONLY !== 'list') {
-      record('bare node:http, switch', await run(fixture.barePort, switchDefault, SECONDS));
-      record('wallet, default switch', await run(fixture.walletPort, switchDefault, SECONDS));
+      await measure('bare node:http, switch', fixture.barePort, switchDefault);
+      await measure('wallet, default switch', fixture.walletPort, switchDefault);
     }
   }
   child.send('stop');
@@ -208,6 +236,7 @@ async function main(): Promise<void> {
         rps: Math.round(median(r.rps)),
         p50Ms: +median(r.p50).toFixed(2),
         p99Ms: +median(r.p99).toFixed(2),
+        serverCpuUs: Math.round(median(r.cpuUsPerRequest)),
         errors: r.errors,
       },
     ]),
@@ -217,12 +246,16 @@ async function main(): Promise<void> {
   );
   for (const [name, s] of Object.entries(summary))
     console.log(
-      `${name.padEnd(26)} ${String(s.rps).padStart(7)} req/s   p50 ${s.p50Ms} ms   p99 ${s.p99Ms} ms   errors ${s.errors}`,
+      `${name.padEnd(26)} ${String(s.rps).padStart(7)} req/s   p50 ${s.p50Ms} ms   p99 ${s.p99Ms} ms   server CPU ${s.serverCpuUs} µs/req   errors ${s.errors}`,
     );
   const ratio = (wallet: string, bare: string) =>
     summary[wallet] === undefined ? Number.NaN : summary[wallet].rps / summary[bare]!.rps;
   const listRatio = ratio('wallet, list cards', 'bare node:http, list');
   const switchRatio = ratio('wallet, default switch', 'bare node:http, switch');
+  if (switchCommits > 0)
+    console.log(
+      `default switch: ${switchTransactions} transactions in ${switchCommits} commits (${(switchTransactions / switchCommits).toFixed(1)} per fsync)`,
+    );
   console.log(
     `list cards: ${(listRatio * 100).toFixed(1)}% of bare; default switch: ${(switchRatio * 100).toFixed(1)}% of bare (target 70%)`,
   );
@@ -234,6 +267,8 @@ async function main(): Promise<void> {
       results: summary,
       listToBare: +listRatio.toFixed(3),
       switchToBare: +switchRatio.toFixed(3),
+      switchTransactionsPerCommit:
+        switchCommits > 0 ? +(switchTransactions / switchCommits).toFixed(1) : null,
       targetMet: listRatio >= 0.7 && switchRatio >= 0.7,
     }),
   );

@@ -53,4 +53,13 @@ export const walletMigrations: readonly Migration[] = [
         token_reference TEXT, outcome TEXT NOT NULL, received_at TEXT NOT NULL)`,
     ],
   },
+  {
+    id: 4,
+    name: 'wallet cards by device',
+    statements: [
+      // The default switch clears the device's other default by device_id alone, as do lost, found
+      // and wipe; wallet_cards_owner starts with tenant_id and user_id, so those scanned the table.
+      'CREATE INDEX wallet_cards_device ON wallet_cards (device_id)',
+    ],
+  },
 ];

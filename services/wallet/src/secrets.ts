@@ -1,4 +1,4 @@
-import { createHash, scrypt, timingSafeEqual } from 'node:crypto';
+import { createHash, hash as oneShotHash, scrypt, timingSafeEqual } from 'node:crypto';
 
 /** A random source: n bytes (tests pass a seeded one, DESIGN.md invariant 11). */
 export type RandomSource = (bytes: number) => Uint8Array;
@@ -56,6 +56,8 @@ export async function verifyPassword(password: string, stored: string): Promise<
 }
 
 export function sha256Hex(...parts: (string | Uint8Array)[]): string {
+  // One part (a session credential on every request): the one-shot form builds no Hash object.
+  if (parts.length === 1) return oneShotHash('sha256', parts[0]!, 'hex');
   const hash = createHash('sha256');
   for (const part of parts) hash.update(part);
   return hash.digest('hex');

@@ -236,7 +236,9 @@ export async function buildWalletApp(options: WalletOptions): Promise<FastifyIns
     const p = request.principal;
     const who = p.kind === 'user' ? `user:${p.userId}` : p.kind === 'oem' ? `oem:${p.tenantId}` : p.kind;
     const scope = `${who}`;
-    const hash = sha256Hex(request.method, ' ', request.url, '\n', JSON.stringify(request.body ?? null));
+    // One string, hashed in one shot: the URL is Latin-1 from the HTTP parser and JSON.stringify
+    // escapes lone surrogates, so this is the digest of the same bytes as hashing the parts in turn.
+    const hash = sha256Hex(`${request.method} ${request.url}\n${JSON.stringify(request.body ?? null)}`);
     const inline = request.routeOptions.config.idempotency === 'inline';
     const begun = inline
       ? ((await options.store.peekIdempotent(scope, key, hash)) ?? { kind: 'started' as const })

@@ -137,6 +137,10 @@ export class WalletStore {
       options.kind === 'sqlite'
         ? openSqliteEngine({
             file: options.file,
+            // Requests handled in one event-loop turn share a read snapshot (one WAL read lock).
+            // The wallet's own commits end it; a write to wallet.db by another process may be
+            // seen one turn late.
+            sharedReadSnapshots: true,
             ...(options.groupCommit === undefined ? {} : { groupCommit: options.groupCommit }),
           })
         : await openPostgresEngine(options);
@@ -151,6 +155,11 @@ export class WalletStore {
 
   close(): Promise<void> {
     return this.#engine.close();
+  }
+
+  /** Transactions run and commits made so far (group commit shares one commit among transactions). */
+  stats(): { transactions: number; commits: number } {
+    return this.#engine.stats();
   }
 
   /**
@@ -727,6 +736,41 @@ export class WalletStore {
     return rows[0] && cardFrom(rows[0]);
   }
 
+  /**
+   * The owner's card and the state of its device, undefined when the device is no longer the
+   * owner's: what the default switch checks, in one read instead of two.
+   */
+  async getCardWithDeviceState(
+    owner: Owner,
+    cardId: string,
+  ): Promise<{ card: Card; deviceState: DeviceState | undefined } | undefined> {
+    const rows = await this.#read.all<CardTable & { device_state: string | null }>(
+      this.#prepared('getCardWithDeviceState', [owner.tenantId, owner.userId, cardId, 'removed'], () =>
+        this.#db
+          .selectFrom('wallet_cards as c')
+          .leftJoin('wallet_devices as d', (join) =>
+            join
+              .onRef('d.id', '=', 'c.device_id')
+              .onRef('d.tenant_id', '=', 'c.tenant_id')
+              .onRef('d.user_id', '=', 'c.user_id'),
+          )
+          .selectAll('c')
+          .select('d.state as device_state')
+          .where('c.tenant_id', '=', owner.tenantId)
+          .where('c.user_id', '=', owner.userId)
+          .where('c.id', '=', cardId)
+          .where('c.status', '!=', 'removed')
+          .compile(),
+      ),
+    );
+    const row = rows[0];
+    if (row === undefined) return undefined;
+    return {
+      card: cardFrom(row),
+      deviceState: row.device_state === null ? undefined : (row.device_state as DeviceState),
+    };
+  }
+
   async getCardByTokenReference(tokenReference: string): Promise<Card | undefined> {
     const rows = await this.#read.all<CardTable>(
       this.#db.selectFrom('wallet_cards').selectAll().where('token_reference', '=', tokenReference).compile(),
@@ -734,21 +778,29 @@ export class WalletStore {
     return rows[0] && cardFrom(rows[0]);
   }
 
+  #cardListing(owner: Owner) {
+    return this.#db
+      .selectFrom('wallet_cards')
+      .selectAll()
+      .where('tenant_id', '=', owner.tenantId)
+      .where('user_id', '=', owner.userId)
+      .where('status', '!=', 'removed');
+  }
+
   async listCards(owner: Owner, deviceId?: string): Promise<Card[]> {
-    const build = () => {
-      let query = this.#db
-        .selectFrom('wallet_cards')
-        .selectAll()
-        .where('tenant_id', '=', owner.tenantId)
-        .where('user_id', '=', owner.userId)
-        .where('status', '!=', 'removed');
-      if (deviceId !== undefined) query = query.where('device_id', '=', deviceId);
-      return query.orderBy('created_at').orderBy('id').compile();
-    };
+    // Inline builders, built on the first call only (#prepared): no named closure per call here.
     const compiled =
       deviceId === undefined
-        ? this.#prepared('listCards', [owner.tenantId, owner.userId, 'removed'], build)
-        : this.#prepared('listDeviceCards', [owner.tenantId, owner.userId, 'removed', deviceId], build);
+        ? this.#prepared('listCards', [owner.tenantId, owner.userId, 'removed'], () =>
+            this.#cardListing(owner).orderBy('created_at').orderBy('id').compile(),
+          )
+        : this.#prepared('listDeviceCards', [owner.tenantId, owner.userId, 'removed', deviceId], () =>
+            this.#cardListing(owner)
+              .where('device_id', '=', deviceId)
+              .orderBy('created_at')
+              .orderBy('id')
+              .compile(),
+          );
     const rows = await this.#read.all<CardTable>(compiled);
     return rows.map(cardFrom);
   }

@@ -176,6 +176,26 @@ for (const [label, makeHarness] of harnesses) {
       expect(unknown?.outcome).toBe('unknown-token');
     });
 
+    it('reads a card with its device state in one read, and sees a commit made while a read was open', async () => {
+      const second = await store.getCardWithDeviceState(other, 'k-2');
+      expect(second).toMatchObject({ card: { id: 'k-2', isDefault: true }, deviceState: 'active' });
+      expect(await store.getCardWithDeviceState(owner, 'k-2')).toBeUndefined();
+      // The read starts after the switch is queued and before it commits (SQLite: a shared read
+      // snapshot); the read after the answered switch must see it.
+      const switched = store.setDefaultCard(second!.card, 'cmd-e');
+      expect((await store.getCard(other, 'k-2'))?.isDefault).toBe(true);
+      await switched;
+      const first = (await store.getCard(other, 'k-1'))!;
+      // A fresh turn, so that the switch is queued before the read opens its snapshot.
+      await new Promise((resolve) => setImmediate(resolve));
+      const switchedBack = store.setDefaultCard(first, 'cmd-f');
+      await store.listCards(other, 'd-1');
+      await switchedBack;
+      expect((await store.listCards(other, 'd-1')).filter((c) => c.isDefault).map((c) => c.id)).toEqual([
+        'k-1',
+      ]);
+    });
+
     it('gives Stripe idempotency outcomes: started, in progress, replay, conflict, and abandon frees a key', async () => {
       expect(await store.beginIdempotent('s', 'k', 'h1')).toEqual({ kind: 'started' });
       expect(await store.beginIdempotent('s', 'k', 'h1')).toEqual({ kind: 'in-progress' });

@@ -211,11 +211,13 @@ export function registerCardRoutes(app: FastifyInstance, ctx: WalletContext): vo
       },
     },
     async (request, reply) => {
-      const { owner, card } = await ownedCard(request);
+      const owner = ownerOf(request);
+      const found = await store.getCardWithDeviceState(owner, request.params.cardId);
+      if (found === undefined) throw notFound();
+      const { card, deviceState } = found;
       if (card.status !== 'active')
         throw new WalletError('ERR_CONFLICT', undefined, { reason: `card-${card.status}` });
-      const device = await store.getDevice(owner, card.deviceId);
-      if (device?.state !== 'active')
+      if (deviceState !== 'active')
         throw new WalletError('ERR_CONFLICT', undefined, { reason: 'device-not-active' });
       const updated = { ...card, isDefault: true };
       const body = JSON.stringify(cardView(updated));
