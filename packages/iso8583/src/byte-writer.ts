@@ -56,7 +56,8 @@ export class ByteWriter {
 
   /** The message written since `begin`, as a view this writer will not write again. */
   finish(): Uint8Array {
-    const message = this.bytes.subarray(0, this.offset);
+    // The constructor rather than subarray(), which looks up a species constructor: half the cost.
+    const message = new Uint8Array(this.#block, this.#viewAt, this.offset);
     this.#used += this.offset;
     return message;
   }

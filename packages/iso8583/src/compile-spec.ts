@@ -24,6 +24,8 @@ export interface CompiledField {
   readonly encodeTable: Uint8Array;
   /** text: byte -> character code, 0 when the byte is not allowed. */
   readonly decodeTable: Uint8Array;
+  /** text: each allowed byte is its own character code (ASCII), so no mapping is needed. */
+  readonly bytesAreCodes: boolean;
   /** bcd: allowed nibble values. */
   readonly nibbles: Uint8Array;
   readonly padLeft: boolean;
@@ -94,6 +96,7 @@ function compileField(spec: FieldSpec, path: readonly string[]): CompiledField {
         : prefixSize(PREFIX_DIGITS[spec.prefix.kind], spec.prefix.encoding ?? 'ascii'),
     encodeTable,
     decodeTable,
+    bytesAreCodes: kind === 'text' && spec.encoding !== 'ebcdic',
     nibbles: allowedNibbles(spec.type),
     // BCD digits are right-justified unless the spec says otherwise (ISO 8583:1987 4.3).
     padLeft: spec.padding === undefined ? spec.type !== 'track' : spec.padding.side === 'left',

@@ -40,9 +40,10 @@ export function writePrefix(
   }
   let rest = length;
   for (let i = digits - 1; i >= 0; i--) {
-    const digit = 0x30 + (rest % 10);
+    const low = rest % 10;
+    const digit = 0x30 + low;
     out[at + i] = encoding === 'ebcdic' ? asciiToEbcdic[digit]! : digit;
-    rest = Math.floor(rest / 10);
+    rest = (rest - low) / 10; // an exact integer division, cheaper than Math.floor(rest / 10)
   }
 }
 

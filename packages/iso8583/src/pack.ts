@@ -11,6 +11,7 @@ import { packField } from './pack-field.ts';
 const writer = new ByteWriter(8192);
 /** The bitmaps of the message being packed, reused the same way. */
 const bits = new Uint8Array(24);
+const bitWords = new Uint32Array(bits.buffer);
 
 /**
  * Encodes a message as `spec` describes: MTI, bitmaps, then each present field in number order.
@@ -23,7 +24,8 @@ export function pack(spec: MessageSpec, message: Iso8583Message): Uint8Array {
   }
   // The bitmaps (ISO 8583:1987 4.2) are built while the field numbers are checked; the fields
   // are then written in number order by walking the bits, with no sorted list.
-  bits.fill(0);
+  // Six 32-bit stores clear the 24 bytes: cheaper than fill() or a loop over the bytes.
+  for (let i = 0; i < 6; i++) bitWords[i] = 0;
   let highest = 0;
   for (const number of message.fields.keys()) {
     if (!Number.isInteger(number) || compiled.fields[number] === undefined) {
@@ -48,8 +50,10 @@ export function pack(spec: MessageSpec, message: Iso8583Message): Uint8Array {
   for (let index = 0; index < size; index++) {
     const byte = bits[index]!;
     if (byte === 0) continue;
-    for (let bit = 0; bit < 8; bit++) {
-      if ((byte & (0x80 >> bit)) === 0) continue;
+    // From the highest set bit to the lowest: clz32 finds each one, skipping the clear bits.
+    for (let rest = byte; rest !== 0; ) {
+      const bit = Math.clz32(rest) - 24;
+      rest &= ~(0x80 >> bit);
       const number = index * 8 + bit + 1;
       if (number === 1 || number === 65) continue; // bitmap indicators, not fields
       packField(compiled.fields[number]!, message.fields.get(number)!, writer);

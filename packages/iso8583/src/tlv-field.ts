@@ -19,6 +19,16 @@ const HEX_PAIRS: readonly string[] = Array.from(
 const tagNames = new Map<number, string>();
 /** Checked tag bytes by tag text, as the caller wrote it; bounded the same way. */
 const tagFields = new Map<string, Uint8Array>();
+/**
+ * The tags of the last field encoded, by position: successive messages from a terminal carry
+ * their data objects in the same order, and comparing a tag with the one at the same position
+ * last time (the same string, most often) is cheaper than a lookup in `tagFields`.
+ */
+const RECENT_MAX = 32;
+/** Equal to no tag a caller can pass, so an empty position never matches. */
+const NO_TAG = Symbol('no tag');
+const recentTags: unknown[] = new Array<unknown>(RECENT_MAX).fill(NO_TAG);
+const recentTagBytes: Uint8Array[] = new Array<Uint8Array>(RECENT_MAX).fill(new Uint8Array(0));
 const TAG_CACHE_MAX = 1024;
 const EMPTY = new Uint8Array(0);
 
@@ -90,20 +100,35 @@ function copyOf(bytes: Uint8Array, start: number, length: number): Uint8Array {
  */
 export function encodeTlvField(nodes: readonly TlvNode[], writer: ByteWriter): number {
   const start = writer.offset;
+  // The writer's position is kept in locals and given back at the end; room is asked for only
+  // when a data object might not fit (a tag of at most 4 bytes, a length of at most 5).
+  let out = writer.bytes;
+  let at = start;
   for (let n = 0; n < nodes.length; n++) {
     const node = nodes[n];
     if (typeof node !== 'object' || node === null || node.children !== undefined) {
       return encodeSlowly(nodes, writer, start);
     }
-    const tag = tagField(node.tag);
+    let tag: Uint8Array | undefined;
+    if (n < RECENT_MAX && recentTags[n] === node.tag) tag = recentTagBytes[n]!;
+    else {
+      tag = tagField(node.tag);
+      if (tag !== undefined && n < RECENT_MAX) {
+        recentTags[n] = node.tag;
+        recentTagBytes[n] = tag;
+      }
+    }
     const value = node.value;
     if (tag === undefined || !(value === undefined || value instanceof Uint8Array)) {
       return encodeSlowly(nodes, writer, start);
     }
     const length = value === undefined ? 0 : value.length;
-    writer.reserve(tag.length + 5 + length);
-    const out = writer.bytes;
-    let at = writer.offset;
+    if (at + 9 + length > out.length) {
+      writer.offset = at;
+      writer.reserve(9 + length);
+      out = writer.bytes;
+      at = writer.offset;
+    }
     for (let i = 0; i < tag.length; i++) out[at++] = tag[i]!;
     // EMV Book 3 Annex B2: the shortest length form, 1 byte below 128, else 81 / 82 / 83 / 84.
     if (length < 0x80) out[at++] = length;
@@ -117,9 +142,9 @@ export function encodeTlvField(nodes: readonly TlvNode[], writer: ByteWriter): n
       else out.set(value, at);
       at += length;
     }
-    writer.offset = at;
   }
-  return writer.offset - start;
+  writer.offset = at;
+  return at - start;
 }
 
 /** The bytes of a well-formed tag, checked once by `encodeTlv` itself; undefined if it refuses. */

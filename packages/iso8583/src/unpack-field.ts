@@ -71,18 +71,80 @@ function need(field: CompiledField, cursor: Cursor, count: number, unit: string)
 function unpackText(field: CompiledField, cursor: Cursor, length: number): string {
   need(field, cursor, length, ' characters');
   const start = cursor.at;
+  const end = start + length;
   const bytes = cursor.bytes;
   const table = field.decodeTable;
-  // One pass checks and builds: short strings grow fastest one character at a time.
+  cursor.at = end;
+  if (field.bytesAreCodes) {
+    // ASCII: the bytes are the character codes, so check them all, then build the string from
+    // runs of codes, which is about twice as fast as adding one character at a time.
+    for (let i = start; i < end; i++) {
+      if (table[bytes[i]!] === 0) throw notAllowed(field, i);
+    }
+    return latin1Text(bytes, start, end);
+  }
   let text = '';
-  for (let i = start; i < start + length; i++) {
+  for (let i = start; i < end; i++) {
     const code = table[bytes[i]!]!;
-    if (code === 0)
-      throw unpackError(field.path, i, `the byte is not a character a ${field.spec.type} field may hold`);
+    if (code === 0) throw notAllowed(field, i);
     text += CHARACTERS[code]!;
   }
-  cursor.at = start + length;
   return text;
+}
+
+function notAllowed(field: CompiledField, at: number): Error {
+  return unpackError(field.path, at, `the byte is not a character a ${field.spec.type} field may hold`);
+}
+
+const fromCodes = String.fromCharCode;
+
+/** The string of character codes `bytes[start, end)`, built eight codes at a time. */
+function latin1Text(bytes: Uint8Array, start: number, end: number): string {
+  let text = '';
+  let i = start;
+  for (; end - i >= 8; i += 8) {
+    text += fromCodes(
+      bytes[i]!,
+      bytes[i + 1]!,
+      bytes[i + 2]!,
+      bytes[i + 3]!,
+      bytes[i + 4]!,
+      bytes[i + 5]!,
+      bytes[i + 6]!,
+      bytes[i + 7]!,
+    );
+  }
+  switch (end - i) {
+    case 0:
+      return text;
+    case 1:
+      return text + CHARACTERS[bytes[i]!]!;
+    case 2:
+      return text + fromCodes(bytes[i]!, bytes[i + 1]!);
+    case 3:
+      return text + fromCodes(bytes[i]!, bytes[i + 1]!, bytes[i + 2]!);
+    case 4:
+      return text + fromCodes(bytes[i]!, bytes[i + 1]!, bytes[i + 2]!, bytes[i + 3]!);
+    case 5:
+      return text + fromCodes(bytes[i]!, bytes[i + 1]!, bytes[i + 2]!, bytes[i + 3]!, bytes[i + 4]!);
+    case 6:
+      return (
+        text + fromCodes(bytes[i]!, bytes[i + 1]!, bytes[i + 2]!, bytes[i + 3]!, bytes[i + 4]!, bytes[i + 5]!)
+      );
+    default:
+      return (
+        text +
+        fromCodes(
+          bytes[i]!,
+          bytes[i + 1]!,
+          bytes[i + 2]!,
+          bytes[i + 3]!,
+          bytes[i + 4]!,
+          bytes[i + 5]!,
+          bytes[i + 6]!,
+        )
+      );
+  }
 }
 
 /** ISO 8583:1987 4.3: two digits a byte; an odd count carries one pad nibble, checked and dropped. */

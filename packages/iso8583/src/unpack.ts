@@ -37,8 +37,10 @@ export function unpack(spec: MessageSpec, bytes: Uint8Array): Iso8583Message {
   for (let index = 0; index < size; index++) {
     const byte = bits[index]!;
     if (byte === 0) continue;
-    for (let bit = 0; bit < 8; bit++) {
-      if ((byte & (0x80 >> bit)) === 0) continue;
+    // From the highest set bit to the lowest: clz32 finds each one, skipping the clear bits.
+    for (let rest = byte; rest !== 0; ) {
+      const bit = Math.clz32(rest) - 24;
+      rest &= ~(0x80 >> bit);
       const number = index * 8 + bit + 1;
       if (number === 1 || number === 65) continue; // bitmap indicators, not fields
       const field = compiled.fields[number];

@@ -94,6 +94,27 @@ describe('the field 55 fast path gives what @amulet/tlv gives', () => {
   });
 });
 
+describe('the field 55 encoder remembers the tags of the last field by position', () => {
+  it('and still refuses, as encodeTlv does, a bad tag where a good one was before', () => {
+    const value = Uint8Array.of(0x12);
+    const lists = [
+      [{ tag: '9F26', value }],
+      [{ tag: undefined, value }],
+      [{ tag: '9F26', value }],
+      [{ tag: 0x9f26, value }],
+      [{ tag: '9f26', value }],
+      [{ tag: '9F2', value }],
+      [{ tag: '95', value }],
+    ] as unknown as TlvNode[][];
+    for (const nodes of lists) {
+      const writer = new ByteWriter(64);
+      writer.begin();
+      const fast = outcome(() => toHex(writer.bytes.subarray(0, encodeTlvField(nodes, writer))));
+      expect(fast).toEqual(outcome(() => toHex(encodeTlv(nodes))));
+    }
+  });
+});
+
 describe('pack results', () => {
   it('stay as they were while many more messages, large and small, are packed', () => {
     const spec: MessageSpec = {
