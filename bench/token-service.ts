@@ -5,8 +5,10 @@
  * HSM, ATC mark and verdict committed, PAN decrypted), in process and over ISO 8583 on TCP.
  * The vault is pre-filled first (default 100,000 tokens; `--tokens 1000000` for the issue's figure).
  *
- *   npx tsx bench/token-service.ts [--tokens N] [--postgres] [--tokenize N] [--validate N] [--in-flight N]
+ *   npx tsx bench/token-service.ts [--tokens N] [--postgres] [--tokenize N] [--validate N] [--in-flight N] [--cpu-prof PREFIX]
  */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { performance } from 'node:perf_hooks';
 import { createTcpTransport } from '../modules/transport/src/index.ts';
 import { luhnCheckDigit } from '../packages/emv/src/index.ts';
@@ -31,6 +33,29 @@ const tokenizeCount = arg('--tokenize', 2_000);
 const validateCount = arg('--validate', 20_000);
 /** Validations in flight: one per token, each token's taps in ATC order (8 tokens per SE). */
 const inFlight = arg('--in-flight', 64);
+/** `--cpu-prof PREFIX`: a V8 CPU profile of each measured phase only (not the pre-fill or setup). */
+const profileAt = process.argv.indexOf('--cpu-prof');
+const profilePrefix = profileAt >= 0 ? process.argv[profileAt + 1] : undefined;
+
+/** Runs `work`, returning its result and the process CPU time (user + system) it took, in ms. */
+async function timed<T>(phase: string, work: () => Promise<T>): Promise<{ result: T; cpuMs: number }> {
+  let session: Session | undefined;
+  if (profilePrefix !== undefined) {
+    session = new Session();
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
+  const before = process.cpuUsage();
+  const result = await work();
+  const used = process.cpuUsage(before);
+  if (session !== undefined) {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(`${profilePrefix}-${phase}.cpuprofile`, JSON.stringify(profile));
+    session.disconnect();
+  }
+  return { result, cpuMs: (used.user + used.system) / 1000 };
+}
 
 function pan(prefix: string, n: number): string {
   const body = `${prefix}${String(n).padStart(15 - prefix.length, '0')}`;
@@ -96,16 +121,20 @@ async function main(): Promise<void> {
     const jwes: string[] = [];
     for (let i = 0; i < tokenizeCount; i++)
       jwes.push(await encryptCard(tsp, { pan: pan('476173', 100_000 + i), expiry: '3012' }));
-    const tokenizePerSecond = await pump(64, tokenizeCount, async (i) => {
-      const outcome = await tsp.service.tokenize({
-        requestorTrid: TRID,
-        encryptedCard: jwes[i] as string,
-        deviceCertificateChain: (wearables[i % wearables.length] as (typeof wearables)[number]).chain,
-      });
-      if (outcome.status !== 'provisioning') throw new Error(`tokenize: ${outcome.status}`);
-    });
+    const tokenizeRun = await timed('tokenize', () =>
+      pump(64, tokenizeCount, async (i) => {
+        const outcome = await tsp.service.tokenize({
+          requestorTrid: TRID,
+          encryptedCard: jwes[i] as string,
+          deviceCertificateChain: (wearables[i % wearables.length] as (typeof wearables)[number]).chain,
+        });
+        if (outcome.status !== 'provisioning') throw new Error(`tokenize: ${outcome.status}`);
+      }),
+    );
+    const tokenizePerSecond = tokenizeRun.result;
+    const tokenizeCpuMs = tokenizeRun.cpuMs / tokenizeCount;
     console.log(
-      `tokenize: ${tokenizePerSecond.toFixed(0)} durable tokenizations/s (${tokenizeCount}, 64 in flight)`,
+      `tokenize: ${tokenizePerSecond.toFixed(0)} durable tokenizations/s, ${tokenizeCpuMs.toFixed(3)} ms CPU each (${tokenizeCount}, 64 in flight)`,
     );
 
     // ---- Validations: real taps on provisioned tokens (8 per secure element) ----
@@ -135,15 +164,17 @@ async function main(): Promise<void> {
       const latencies: number[] = [];
       let approved = 0;
       const start = performance.now();
-      await Promise.all(
-        queues.map(async (queue) => {
-          for (const request of queue.slice(half * perToken, (half + 1) * perToken)) {
-            const t = performance.now();
-            const response = await send(request);
-            latencies.push(performance.now() - t);
-            if (response.fields.get(39) === '00') approved++;
-          }
-        }),
+      const { cpuMs } = await timed(half === 0 ? 'validate-in-process' : 'validate-tcp', () =>
+        Promise.all(
+          queues.map(async (queue) => {
+            for (const request of queue.slice(half * perToken, (half + 1) * perToken)) {
+              const t = performance.now();
+              const response = await send(request);
+              latencies.push(performance.now() - t);
+              if (response.fields.get(39) === '00') approved++;
+            }
+          }),
+        ),
       );
       const seconds = (performance.now() - start) / 1000;
       latencies.sort((a, b) => a - b);
@@ -152,11 +183,12 @@ async function main(): Promise<void> {
         perSecond: Math.round(latencies.length / seconds),
         p50Ms: Number(percentile(latencies, 0.5).toFixed(3)),
         p99Ms: Number(percentile(latencies, 0.99).toFixed(3)),
+        cpuMsPerValidation: Number((cpuMs / latencies.length).toFixed(4)),
         approved,
         count: latencies.length,
       };
       console.log(
-        `validate ${label}: ${row.perSecond}/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms (${approved}/${row.count} approved, ${tokenCount} in flight)`,
+        `validate ${label}: ${row.perSecond}/s, p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, ${row.cpuMsPerValidation} ms CPU each (${approved}/${row.count} approved, ${tokenCount} in flight)`,
       );
       return row;
     };
@@ -175,7 +207,9 @@ async function main(): Promise<void> {
         store: kind,
         vaultTokens: prefill,
         prefillSeconds: Number(prefillSeconds.toFixed(1)),
+        inFlight,
         tokenizePerSecond: Math.round(tokenizePerSecond),
+        tokenizeCpuMs: Number(tokenizeCpuMs.toFixed(3)),
         validate: [inProcess, overTcp],
       }),
     );

@@ -1,5 +1,13 @@
+import { isUniqueViolation } from './engine.ts';
 import { StoreError } from './errors.ts';
-import { check, panRecordFromRow, Repository, reusable, tokenFromRow } from './repositories.ts';
+import {
+  type AtcCommitRequest,
+  check,
+  panRecordFromRow,
+  Repository,
+  reusable,
+  tokenFromRow,
+} from './repositories.ts';
 import type {
   PanRecordTable,
   TokenCardTable,
@@ -9,6 +17,7 @@ import type {
   WebhookSubscriptionTable,
 } from './schema.ts';
 import type {
+  AtcCommitResult,
   AuthorizationView,
   ProvisioningState,
   TokenCard,
@@ -48,13 +57,33 @@ export class TokenCardRepository extends Repository {
       provisioning: card.provisioning,
       updated_at: this.stamp(),
     };
-    await this.tx((q) => q.run(this.db.insertInto('token_cards').values(row).compile()));
+    const db = this.db;
+    await this.tx((q) =>
+      q.run(
+        reusable(
+          this.engine.dialect,
+          'cards.add',
+          () =>
+            db
+              .insertInto('token_cards')
+              .values({ token_id: '', cvn: 0, psn: '', imk_key_id: '', provisioning: '', updated_at: '' })
+              .compile(),
+          [row.token_id, row.cvn, row.psn, row.imk_key_id, row.provisioning, row.updated_at],
+        ),
+      ),
+    );
     return cardFromRow(row);
   }
 
   async get(tokenId: string): Promise<TokenCard | undefined> {
+    const db = this.db;
     const rows = await this.reader.all<TokenCardTable>(
-      this.db.selectFrom('token_cards').selectAll().where('token_id', '=', tokenId).compile(),
+      reusable(
+        this.engine.dialect,
+        'cards.get',
+        () => db.selectFrom('token_cards').selectAll().where('token_id', '=', '').compile(),
+        [tokenId],
+      ),
     );
     return rows[0] && cardFromRow(rows[0]);
   }
@@ -149,6 +178,109 @@ export class TokenCardRepository extends Repository {
       }),
       panRecord: panRecordFromRow(pan),
     };
+  }
+
+  /**
+   * The authorization path's commit (DESIGN invariants 5 and 6): the same atomic step as
+   * `AtcRepository.commit` (status re-read, compare-and-set on the ATC high-water mark, verdict
+   * stored, all in one transaction), in three statements compiled once instead of five: the
+   * status and the mark in one read, and the mark created or raised by one upsert whose
+   * `WHERE high_water < atc` is the compare-and-set (0 rows changed: a replay).
+   */
+  async commitAuthorization(request: AtcCommitRequest): Promise<AtcCommitResult> {
+    check(Number.isInteger(request.atc) && request.atc >= 0 && request.atc <= 0xffff, 'an ATC is 0 to 65535');
+    const d = this.engine.dialect;
+    const db = this.db;
+    const pg = this.pg;
+    return this.tx(async (q) => {
+      // Status first, in the same transaction. On PostgreSQL FOR SHARE (of the token row) waits for
+      // an uncommitted suspension and blocks a new one until this commits; on SQLite the single
+      // writer orders them.
+      const token = (
+        await q.all<{ status: string; status_version: number; high_water: number | null }>(
+          reusable(
+            d,
+            'cards.authorization-status',
+            () => {
+              const query = db
+                .selectFrom('tokens')
+                .leftJoin('atc_marks', 'atc_marks.token_id', 'tokens.id')
+                .select(['tokens.status', 'tokens.status_version', 'atc_marks.high_water'])
+                .where('tokens.id', '=', '');
+              return (pg ? query.forShare('tokens') : query).compile();
+            },
+            [request.tokenId],
+          ),
+        )
+      )[0];
+      if (token === undefined) throw new StoreError('ERR_STORE_NOT_FOUND', 'no token has this id');
+      const previous = token.high_water === null ? -1 : Number(token.high_water);
+      // Compare-and-set: a racing copy waits on the row lock (PostgreSQL: on the conflicting insert
+      // or the row) and then sees the new mark, so it changes nothing.
+      const raised = await q.run(
+        reusable(
+          d,
+          'cards.authorization-raise',
+          () =>
+            db
+              .insertInto('atc_marks')
+              .values({ token_id: '', high_water: 0 })
+              .onConflict((oc) =>
+                oc
+                  .column('token_id')
+                  .doUpdateSet({ high_water: (eb) => eb.ref('excluded.high_water') })
+                  .where('atc_marks.high_water', '<', (eb) => eb.ref('excluded.high_water')),
+              )
+              .compile(),
+          [request.tokenId, request.atc],
+        ),
+      );
+      if (raised === 0) {
+        const mark = await q.all<{ high_water: number }>(
+          reusable(
+            d,
+            'atc.read-mark',
+            () => db.selectFrom('atc_marks').select('high_water').where('token_id', '=', '').compile(),
+            [request.tokenId],
+          ),
+        );
+        return { kind: 'replay', highWater: Number(mark[0]?.high_water ?? -1) };
+      }
+      const statusVersion = Number(token.status_version);
+      let verdict = request.verdict;
+      let reasons = [...request.reasons];
+      if (verdict === 'approved' && token.status !== 'active') {
+        verdict = 'declined';
+        reasons = ['TOKEN_NOT_ACTIVE'];
+      } else if (
+        verdict === 'approved' &&
+        request.expectedStatusVersion !== undefined &&
+        request.expectedStatusVersion !== statusVersion
+      ) {
+        verdict = 'declined';
+        reasons = ['TOKEN_STATUS_CHANGED'];
+      }
+      // The primary key (token_id, atc) is the second guard: an ATC is recorded at most once.
+      try {
+        await q.run(
+          reusable(
+            d,
+            'atc.verdict',
+            () =>
+              db
+                .insertInto('atc_verdicts')
+                .values({ token_id: '', atc: 0, verdict: '', reasons: '', status_version: 0, at: '' })
+                .compile(),
+            [request.tokenId, request.atc, verdict, JSON.stringify(reasons), statusVersion, this.stamp()],
+          ),
+        );
+      } catch (cause) {
+        if (isUniqueViolation(cause))
+          throw new StoreError('ERR_STORE_DUPLICATE', 'this ATC is already recorded', { cause });
+        throw cause;
+      }
+      return { kind: 'recorded', verdict, reasons, statusVersion, previousHighWater: previous };
+    });
   }
 
   /** Card metadata (art, issuer name, terms) of one PAN record; replaces what was there. */
@@ -258,29 +390,50 @@ export class WebhookRepository extends Repository {
       payload: JSON.stringify(event.payload),
       created_at: at,
     };
+    const d = this.engine.dialect;
+    const db = this.db;
+    // Compiled once and reused (the token service raises one event per tokenization).
     await this.tx(async (q) => {
-      await q.run(this.db.insertInto('webhook_events').values(row).compile());
+      await q.run(
+        reusable(
+          d,
+          'webhooks.event',
+          () =>
+            db
+              .insertInto('webhook_events')
+              .values({ id: '', requestor_trid: '', event_type: '', payload: '', created_at: '' })
+              .compile(),
+          [row.id, row.requestor_trid, row.event_type, row.payload, row.created_at],
+        ),
+      );
       const subscriptions = await q.all<WebhookSubscriptionTable>(
-        this.db
-          .selectFrom('webhook_subscriptions')
-          .selectAll()
-          .where('requestor_trid', '=', event.requestorTrid)
-          .compile(),
+        reusable(
+          d,
+          'webhooks.subscriptions-of',
+          () => db.selectFrom('webhook_subscriptions').selectAll().where('requestor_trid', '=', '').compile(),
+          [event.requestorTrid],
+        ),
       );
       for (const s of subscriptions.map(subscriptionFromRow)) {
         if (s.eventTypes.length > 0 && !s.eventTypes.includes(event.eventType)) continue;
         await q.run(
-          this.db
-            .insertInto('webhook_deliveries')
-            .values({
-              event_id: event.id,
-              subscription_id: s.id,
-              state: 'pending',
-              attempts: 0,
-              next_attempt_at: at,
-              last_status: 0,
-            })
-            .compile(),
+          reusable(
+            d,
+            'webhooks.delivery',
+            () =>
+              db
+                .insertInto('webhook_deliveries')
+                .values({
+                  event_id: '',
+                  subscription_id: '',
+                  state: 'pending',
+                  attempts: 0,
+                  next_attempt_at: '',
+                  last_status: 0,
+                })
+                .compile(),
+            [event.id, s.id, 'pending', 0, at, 0],
+          ),
         );
       }
     });

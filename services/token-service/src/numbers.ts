@@ -1,5 +1,5 @@
 import { isLuhnValid, luhnCheckDigit } from '@amulet/emv';
-import { randomBelow, type World } from './world.ts';
+import { randomBelow, randomBelowMany, type World } from './world.ts';
 
 const PAR_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
@@ -10,7 +10,7 @@ const PAR_ALPHABET = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 export function newPar(world: World, binControllerId: string): string {
   if (!/^[0-9A-Z]{4}$/.test(binControllerId)) throw new RangeError('a BIN Controller id has 4 characters');
   let out = binControllerId;
-  for (let i = 0; i < 25; i++) out += PAR_ALPHABET[randomBelow(world, PAR_ALPHABET.length)];
+  for (const i of randomBelowMany(world, PAR_ALPHABET.length, 25)) out += PAR_ALPHABET[i];
   return out;
 }
 
@@ -26,7 +26,8 @@ export function newDpan(
   const span = Number(BigInt(range.binHigh) - low + 1n);
   const bin = (low + BigInt(randomBelow(world, span))).toString().padStart(range.binLow.length, '0');
   let body = bin;
-  while (body.length < range.tokenLength - 1) body += String(randomBelow(world, 10));
+  for (const digit of randomBelowMany(world, 10, Math.max(0, range.tokenLength - 1 - bin.length)))
+    body += digit;
   return body + luhnCheckDigit(body);
 }
 

@@ -91,6 +91,22 @@ export type StatusOutcome =
 
 const DPAN_ATTEMPTS_MAX = 16;
 
+/** What a requestor sees of a token: never the DPAN or the PAN, the last four digits only. */
+function tokenViewOf(token: TokenRecord, par: string, provisioning: string): TokenView {
+  return {
+    tokenId: token.id,
+    status: token.status,
+    lastFour: token.dpan.slice(-4),
+    tokenExpiry: token.tokenExpiry,
+    par,
+    requestorTrid: token.requestorTrid,
+    deviceId: token.device.certificateFingerprint,
+    assuranceMethod: token.assuranceMethod,
+    provisioning,
+    createdAt: token.createdAt,
+  };
+}
+
 /**
  * The token service core: requestors, BIN ranges and issuers; tokenization with ID&V; the
  * token's lifecycle. It holds no state of its own: the vault is the store, the keys the HSM.
@@ -193,7 +209,7 @@ export class TokenService {
         continue;
       const tokenId = newId(this.world, 'tok');
       try {
-        const token = await this.store.transaction(async (tx) => {
+        const view = await this.store.transaction(async (tx) => {
           const record =
             panRecord ?? (await tx.vault.insertPanRecord(newRecord as NonNullable<typeof newRecord>));
           const token = await tx.vault.insertToken({
@@ -208,7 +224,7 @@ export class TokenService {
             assuranceMethod: green ? AssuranceMethod.issuerIdv : AssuranceMethod.issuerOtp,
             actor: input.actor ?? 'wallet',
           });
-          await tx.cards.add({
+          const card = await tx.cards.add({
             tokenId,
             cvn: profile.cvn,
             psn: profile.psn ?? '00',
@@ -226,9 +242,9 @@ export class TokenService {
             lastFour: dpan.slice(-4),
             idv: decision.decision,
           });
-          return token;
+          // The view is built from the rows this transaction wrote, so the answer needs no read back.
+          return tokenViewOf(token, record.par, card.provisioning);
         });
-        const view = await this.view(token.id);
         return green ? { status: 'provisioning', token: view } : { status: 'step-up', token: view };
       } catch (error) {
         if (
@@ -491,18 +507,7 @@ export class TokenService {
       this.store.vault.getPanRecord(token.panRecordId),
       this.store.cards.get(token.id),
     ]);
-    return {
-      tokenId: token.id,
-      status: token.status,
-      lastFour: token.dpan.slice(-4),
-      tokenExpiry: token.tokenExpiry,
-      par: record?.par ?? '',
-      requestorTrid: token.requestorTrid,
-      deviceId: token.device.certificateFingerprint,
-      assuranceMethod: token.assuranceMethod,
-      provisioning: card?.provisioning ?? 'pending',
-      createdAt: token.createdAt,
-    };
+    return tokenViewOf(token, record?.par ?? '', card?.provisioning ?? 'pending');
   }
 
   #cardExpired(expiry: string): boolean {

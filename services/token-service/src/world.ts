@@ -21,3 +21,21 @@ export function randomBelow(world: World, bound: number): number {
     if (n < limit) return n % bound;
   }
 }
+
+/**
+ * `count` uniform integers in [0, bound) for a bound up to 256, by rejection sampling on bytes
+ * drawn a batch at a time (one call to the random source instead of one per value).
+ */
+export function randomBelowMany(world: World, bound: number, count: number): number[] {
+  if (!Number.isInteger(bound) || bound <= 0 || bound > 256) throw new RangeError('bound out of range');
+  const limit = 256 - (256 % bound);
+  const out: number[] = [];
+  while (out.length < count) {
+    const bytes = world.random(count - out.length + 8);
+    for (let i = 0; i < bytes.length && out.length < count; i++) {
+      const b = bytes[i] ?? 0;
+      if (b < limit) out.push(b % bound);
+    }
+  }
+  return out;
+}
