@@ -3,7 +3,8 @@
  * @amulet/transport into the issuer, which decides and holds on SQLite (WAL, synchronous=FULL,
  * group commit) before it answers. Prints authorizations per second and p50/p99 latency with 1 and
  * with 64 requests in flight, spread over 1 000 cards, and again with 70% of the traffic on one
- * account (a hot account), then one JSON line.
+ * account (a hot account), and the process CPU time (user + system) per authorization of each run,
+ * steadier than the rate on a shared machine; then one JSON line.
  *
  * Issuer and client run in this process. Run with `npx tsx bench/issuer.ts`; add `--postgres` to
  * run on a fresh PostgreSQL database (PGHOST/PGPORT/PGUSER, default 127.0.0.1:5432), dropped after.
@@ -103,12 +104,15 @@ interface Figures {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly approved: number;
+  /** Process CPU time (user + system) per authorization, client and issuer together: steadier than rates on a shared machine. */
+  readonly cpuUsPerAuthorization: number;
 }
 
 async function run(total: number, inFlight: number, hotShare: number): Promise<Figures> {
   const latencies: number[] = [];
   let approved = 0;
   let next = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const worker = async () => {
     while (next < total) {
@@ -123,6 +127,7 @@ async function run(total: number, inFlight: number, hotShare: number): Promise<F
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
   const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
   latencies.sort((a, b) => a - b);
   const at = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] as number;
@@ -134,6 +139,7 @@ async function run(total: number, inFlight: number, hotShare: number): Promise<F
     p50Ms: Number(at(0.5).toFixed(2)),
     p99Ms: Number(at(0.99).toFixed(2)),
     approved,
+    cpuUsPerAuthorization: Math.round((used.user + used.system) / total),
   };
 }
 
@@ -142,6 +148,7 @@ async function direct(total: number, inFlight: number): Promise<Figures> {
   const latencies: number[] = [];
   let approved = 0;
   let next = 0;
+  const cpu = process.cpuUsage();
   const started = performance.now();
   const worker = async () => {
     while (next < total) {
@@ -159,6 +166,7 @@ async function direct(total: number, inFlight: number): Promise<Figures> {
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
   const seconds = (performance.now() - started) / 1000;
+  const used = process.cpuUsage(cpu);
   latencies.sort((a, b) => a - b);
   const at = (q: number) =>
     latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] as number;
@@ -170,6 +178,7 @@ async function direct(total: number, inFlight: number): Promise<Figures> {
     p50Ms: Number(at(0.5).toFixed(2)),
     p99Ms: Number(at(0.99).toFixed(2)),
     approved,
+    cpuUsPerAuthorization: Math.round((used.user + used.system) / total),
   };
 }
 
@@ -177,12 +186,14 @@ await run(2000, 32, 0); // warm-up
 const results = [await run(3000, 1, 0), await run(20_000, 64, 0), await run(20_000, 64, 0.7)];
 const library = await direct(20_000, 64);
 console.log(
-  `library calls, 64 in flight: ${library.perSecond} authorizations/s, p50 ${library.p50Ms} ms, p99 ${library.p99Ms} ms`,
+  `library calls, 64 in flight: ${library.perSecond} authorizations/s, p50 ${library.p50Ms} ms, p99 ${library.p99Ms} ms, ` +
+    `${library.cpuUsPerAuthorization} µs CPU each`,
 );
 for (const r of results)
   console.log(
     `${String(r.inFlight).padStart(3)} in flight, ${Math.round(r.hotShare * 100)}% on one account: ` +
-      `${r.perSecond} authorizations/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms (${r.approved}/${r.authorizations} approved)`,
+      `${r.perSecond} authorizations/s, p50 ${r.p50Ms} ms, p99 ${r.p99Ms} ms, ${r.cpuUsPerAuthorization} µs CPU each ` +
+      `(${r.approved}/${r.authorizations} approved)`,
   );
 const ledger = await issuer.checkLedger();
 console.log(
@@ -194,6 +205,7 @@ console.log(
     store: onPostgres ? 'postgres' : 'sqlite',
     durable: true,
     results,
+    library,
     ledgerSum: ledger.sumMinor,
   }),
 );

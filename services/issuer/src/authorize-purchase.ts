@@ -1,4 +1,4 @@
-import { evaluateRisk, type Features, velocityFeatures } from '@amulet/risk';
+import { evaluateRisk, type Features, velocityFeatureName } from '@amulet/risk';
 import { isUniqueViolation, type Querier } from '@amulet/store';
 import { sql } from 'kysely';
 import { type AuthorizationAnswer, answerFromRow, encodeReasons } from './authorization-answer.ts';
@@ -6,12 +6,9 @@ import { isExpired, isPan } from './card-number.ts';
 import { panLookup } from './card-protection.ts';
 import { type DecisionReason, decisionReasons } from './decision-reasons.ts';
 import {
-  type AccountRow,
   type AuthorizationRow,
-  accountById,
   authorizationByKey,
   type CardRow,
-  cardByLookup,
   dayOf,
   type IssuerContext,
   lockTransactionKey,
@@ -21,7 +18,7 @@ import {
 import { IssuerError } from './issuer-error.ts';
 import { maxAmountMinor, postingLines } from './ledger.ts';
 import { prepareQuery } from './prepared-query.ts';
-import { newAuthorizationCode, newId } from './random-source.ts';
+import { newApprovalIdentifiers, newOrderedId } from './random-source.ts';
 
 /** A purchase authorization (0100, field 3 '000000') as the issuer reads it. */
 export interface PurchaseRequest {
@@ -43,9 +40,12 @@ const statusReason: Record<string, DecisionReason> = {
   closed: 'CARD_CLOSED',
 };
 
+/** What the card checks and the authorization row read of a card. */
+export type CardFacts = Pick<CardRow, 'id' | 'account_id' | 'status' | 'expiry'>;
+
 /** The card checks every request makes, in the documented order. */
 export function cardCheck(
-  card: CardRow | undefined,
+  card: CardFacts | undefined,
   expiry: string | undefined,
   now: Date,
 ): DecisionReason | undefined {
@@ -60,7 +60,7 @@ export function cardCheck(
 export interface InsertAuthorization {
   readonly kind: 'purchase' | 'verification' | 'otp' | 'advice';
   readonly transactionKey: string;
-  readonly card?: CardRow;
+  readonly card?: CardFacts;
   readonly amountMinor: number;
   readonly currency: string;
   readonly responseCode: string;
@@ -71,6 +71,8 @@ export interface InsertAuthorization {
   readonly authorizationCode?: string;
   readonly standIn?: boolean;
   readonly overLimit?: boolean;
+  /** The row id, when drawn with the authorization code (newApprovalIdentifiers). */
+  readonly id?: string;
 }
 
 const insertAuthorizationQuery = prepareQuery((db, r: AuthorizationRow) =>
@@ -97,10 +99,6 @@ const insertAuthorizationQuery = prepareQuery((db, r: AuthorizationRow) =>
       updated_at: r.updated_at,
     })
     .compile(),
-);
-
-const reversalExistsQuery = prepareQuery((db, a: { key: string }) =>
-  db.selectFrom('issuer_reversals').select('original_key').where('original_key', '=', a.key).compile(),
 );
 
 /** Daily limit: counts the amount towards the card's day, only when it fits. */
@@ -144,8 +142,9 @@ export async function insertAuthorization(
   input: InsertAuthorization,
 ): Promise<AuthorizationAnswer> {
   const at = ctx.now();
+  const stamp = at.toISOString();
   const row = {
-    id: newId(ctx.random, 'au'),
+    id: input.id ?? newOrderedId(ctx.random, 'au', at.getTime()),
     transaction_key: input.transactionKey,
     kind: input.kind,
     authorization_code: input.authorizationCode ?? null,
@@ -160,36 +159,99 @@ export async function insertAuthorization(
     reasons: encodeReasons(input.reason, input.riskReasons ?? []),
     stand_in: input.standIn === true ? 1 : 0,
     over_limit: input.overLimit === true ? 1 : 0,
-    spend_day: dayOf(at),
-    created_at: at.toISOString(),
-    updated_at: at.toISOString(),
+    spend_day: stamp.slice(0, 10), // dayOf(at)
+    created_at: stamp,
+    updated_at: stamp,
   };
   await q.run(insertAuthorizationQuery(ctx.db, row));
-  return answerFromRow(row, false);
+  return freshAnswer(row.id, input);
 }
 
-/** The risk features of a purchase, from the request, the account's history and the card's velocity. */
+/** The answer to a request just decided: what answerFromRow gives for its row, without re-reading the row. */
+function freshAnswer(id: string, input: InsertAuthorization): AuthorizationAnswer {
+  const status =
+    input.responseCode === '00' ? 'approved' : input.responseCode === '1A' ? 'step-up' : 'declined';
+  return {
+    status,
+    responseCode: input.responseCode,
+    ...(input.reason === undefined ? {} : { reason: input.reason }),
+    ...(input.authorizationCode === undefined || status !== 'approved'
+      ? {}
+      : { authorizationCode: input.authorizationCode }),
+    authorizationId: id,
+    riskReasons: input.riskReasons ?? [],
+    repeated: false,
+  };
+}
+
+/**
+ * Everything a purchase reads, in one statement: whether the transaction key was already answered
+ * or reversed, and the card with its account. A request whose PAN is not a PAN looks up NULL, which
+ * finds no card.
+ */
+interface PurchaseFacts {
+  readonly existing_id: string | null;
+  readonly reversed: number | boolean;
+  readonly id: string | null;
+  readonly account_id: string | null;
+  readonly status: string | null;
+  readonly expiry: string | null;
+  readonly per_transaction_limit_minor: number | string | null;
+  readonly currency: string | null;
+  readonly history_count: number | string | null;
+  readonly history_sum_minor: number | string | null;
+  readonly history_max_minor: number | string | null;
+}
+
+const purchaseFactsQuery = prepareQuery((db, a: { key: string; lookup: Uint8Array | null }) =>
+  sql`SELECT
+      (SELECT id FROM issuer_authorizations WHERE transaction_key = ${a.key}) AS existing_id,
+      EXISTS (SELECT 1 FROM issuer_reversals WHERE original_key = ${a.key}) AS reversed,
+      c.id, c.account_id, c.status, c.expiry, c.per_transaction_limit_minor,
+      ac.currency, ac.history_count, ac.history_sum_minor, ac.history_max_minor
+    FROM (SELECT 1 AS one) AS request
+    LEFT JOIN issuer_cards AS c ON c.pan_lookup = ${a.lookup}
+    LEFT JOIN issuer_accounts AS ac ON ac.id = c.account_id`.compile(db),
+);
+
+/** The velocity windows of a purchase's risk features, with their feature names made once. */
+const purchaseWindows = [
+  { name: '1m', ms: 60_000 },
+  { name: '1h', ms: 3_600_000 },
+  { name: '24h', ms: 86_400_000 },
+].map((w) => ({
+  ms: w.ms,
+  cardFeature: velocityFeatureName('card', w.name),
+  accountFeature: velocityFeatureName('account', w.name),
+}));
+
+/**
+ * The risk features of a purchase, from the request, the account's history and the velocity of
+ * card and account over 1 minute, 1 hour and 24 hours (what velocityFeatures gives, with the
+ * window names parsed once).
+ */
 function purchaseFeatures(
   ctx: IssuerContext,
   request: PurchaseRequest,
-  card: CardRow,
-  account: AccountRow,
+  facts: PurchaseFacts,
+  cardKey: string,
+  accountKey: string,
   atMs: number,
 ): Features {
-  const count = num(account.history_count);
-  return {
+  const count = num(facts.history_count);
+  const features: Record<string, number | string> = {
     amountMinor: request.amountMinor,
     currency: request.currency,
     accountHistoryCount: count,
-    accountAverageAmountMinor: count === 0 ? 0 : Math.floor(num(account.history_sum_minor) / count),
-    accountMaxAmountMinor: num(account.history_max_minor),
-    ...(request.merchantCategoryCode === undefined
-      ? {}
-      : { merchantCategoryCode: request.merchantCategoryCode }),
-    ...(request.posEntryMode === undefined ? {} : { posEntryMode: request.posEntryMode }),
-    ...velocityFeatures(ctx.velocity, 'card', `purchase:${card.id}`, atMs, ['1m', '1h', '24h']),
-    ...velocityFeatures(ctx.velocity, 'account', `purchase:${account.id}`, atMs, ['1m', '1h', '24h']),
+    accountAverageAmountMinor: count === 0 ? 0 : Math.floor(num(facts.history_sum_minor) / count),
+    accountMaxAmountMinor: num(facts.history_max_minor),
   };
+  if (request.merchantCategoryCode !== undefined)
+    features.merchantCategoryCode = request.merchantCategoryCode;
+  if (request.posEntryMode !== undefined) features.posEntryMode = request.posEntryMode;
+  for (const w of purchaseWindows) features[w.cardFeature] = ctx.velocity.count(cardKey, atMs, w.ms);
+  for (const w of purchaseWindows) features[w.accountFeature] = ctx.velocity.count(accountKey, atMs, w.ms);
+  return features as Features;
 }
 
 async function purchaseTransaction(
@@ -199,8 +261,15 @@ async function purchaseTransaction(
   lookup: Uint8Array | undefined,
 ): Promise<AuthorizationAnswer> {
   await lockTransactionKey(ctx, q, request.transactionKey);
-  const existing = await authorizationByKey(ctx, q, request.transactionKey);
-  if (existing !== undefined) return answerFromRow(existing, true);
+  const facts = (
+    await q.all<PurchaseFacts>(
+      purchaseFactsQuery(ctx.db, { key: request.transactionKey, lookup: lookup ?? null }),
+    )
+  )[0] as PurchaseFacts;
+  if (facts.existing_id !== null) {
+    const existing = await authorizationByKey(ctx, q, request.transactionKey);
+    if (existing !== undefined) return answerFromRow(existing, true);
+  }
   const now = ctx.now();
   const base = {
     kind: 'purchase',
@@ -208,7 +277,7 @@ async function purchaseTransaction(
     amountMinor: request.amountMinor,
     currency: request.currency,
   } as const;
-  const decline = (reason: DecisionReason, card?: CardRow, riskReasons: readonly string[] = []) =>
+  const decline = (reason: DecisionReason, card?: CardFacts, riskReasons: readonly string[] = []) =>
     insertAuthorization(ctx, q, {
       ...base,
       ...(card === undefined ? {} : { card }),
@@ -218,35 +287,36 @@ async function purchaseTransaction(
       state: 'declined',
     });
 
-  const reversed = await q.all(reversalExistsQuery(ctx.db, { key: request.transactionKey }));
-  if (reversed.length > 0) return decline('REVERSED_BEFORE_ARRIVAL');
-  const card = lookup === undefined ? undefined : await cardByLookup(ctx, q, lookup);
+  if (facts.reversed === 1 || facts.reversed === true) return decline('REVERSED_BEFORE_ARRIVAL');
+  const card = facts.id === null ? undefined : (facts as CardFacts);
   const cardReason = cardCheck(card, request.expiry, now);
   if (cardReason !== undefined || card === undefined) return decline(cardReason ?? 'CARD_UNKNOWN', card);
-  const account = await accountById(ctx, q, card.account_id);
-  if (account === undefined) throw new IssuerError('ERR_ISSUER_NOT_FOUND', 'the card has no account');
-  if (request.currency !== account.currency) return decline('CURRENCY_MISMATCH', card);
+  if (facts.currency === null) throw new IssuerError('ERR_ISSUER_NOT_FOUND', 'the card has no account');
+  if (request.currency !== facts.currency) return decline('CURRENCY_MISMATCH', card);
   const amount = request.amountMinor;
   if (!Number.isSafeInteger(amount) || amount <= 0 || amount > maxAmountMinor)
     return decline('AMOUNT_INVALID', card);
-  if (card.per_transaction_limit_minor !== null && amount > num(card.per_transaction_limit_minor))
+  if (facts.per_transaction_limit_minor !== null && amount > num(facts.per_transaction_limit_minor))
     return decline('TRANSACTION_LIMIT', card);
 
   const atMs = now.getTime();
-  ctx.velocity.record(`purchase:${card.id}`, atMs);
-  ctx.velocity.record(`purchase:${account.id}`, atMs);
-  const risk = evaluateRisk(ctx.rules, purchaseFeatures(ctx, request, card, account, atMs));
+  const cardKey = `purchase:${card.id}`;
+  const accountKey = `purchase:${card.account_id}`;
+  ctx.velocity.record(cardKey, atMs);
+  ctx.velocity.record(accountKey, atMs);
+  const risk = evaluateRisk(ctx.rules, purchaseFeatures(ctx, request, facts, cardKey, accountKey, atMs));
   if (risk.decision === 'decline') return decline('RISK_DECLINE', card, risk.reasons);
 
   // Daily limit, then funds: each a conditional update, so concurrent authorizations on one card
   // or account cannot both pass a check that only one of them fits (the row lock serializes them).
   const daily = await q.run(spendTodayQuery(ctx.db, { cardId: card.id, day: dayOf(now), amount }));
   if (daily === 0) return decline('DAILY_LIMIT', card, risk.reasons);
-  const held = await q.run(holdQuery(ctx.db, { accountId: account.id, amount }));
+  const held = await q.run(holdQuery(ctx.db, { accountId: card.account_id, amount }));
   if (held === 0) {
     await q.run(unspendQuery(ctx.db, { cardId: card.id, amount }));
     return decline('INSUFFICIENT_FUNDS', card, risk.reasons);
   }
+  const approval = newApprovalIdentifiers(ctx.random, atMs);
   const answer = await insertAuthorization(ctx, q, {
     ...base,
     card,
@@ -254,9 +324,12 @@ async function purchaseTransaction(
     riskReasons: risk.reasons,
     state: 'held',
     heldMinor: amount,
-    authorizationCode: newAuthorizationCode(ctx.random),
+    authorizationCode: approval.code,
+    id: approval.id,
   });
-  await post(ctx, q, 'hold', answer.authorizationId, postingLines.hold(account.id, amount));
+  // The hold's posting takes the authorization id's time and random parts: an authorization holds once.
+  const postingId = `po_${approval.id.slice(3)}`;
+  await post(ctx, q, 'hold', answer.authorizationId, postingLines.hold(card.account_id, amount), postingId);
   return answer;
 }
 

@@ -6,7 +6,7 @@ import type { IssuerKeys } from './card-protection.ts';
 import type { IssuerLogEntry } from './issuer-log.ts';
 import type { LedgerLine, PostingKind } from './ledger.ts';
 import { prepareQuery } from './prepared-query.ts';
-import { newId, type RandomBytes } from './random-source.ts';
+import { newOrderedId, type RandomBytes } from './random-source.ts';
 import type { IssuerSchema } from './schema.ts';
 
 /** Everything the issuer's operations run with: storage, HSM, and the injected world. */
@@ -92,28 +92,53 @@ const insertPosting = prepareQuery(
       .values({ id: a.id, kind: a.kind, authorization_id: a.authorizationId, created_at: a.at })
       .compile(),
 );
-const insertEntry = prepareQuery(
-  (db, a: { postingId: string; line: number; account: string; amount: number }) =>
-    db
-      .insertInto('issuer_entries')
-      .values({ posting_id: a.postingId, line: a.line, ledger_account: a.account, amount_minor: a.amount })
-      .compile(),
-);
+/** Argument names of the entries insert: `account<i>` and `amount<i>` for line i (from 0). */
+type EntryArguments = Record<string, string | number | null>;
 
-/** Writes one balanced posting and its lines. */
+/** The lines of a posting in one multi-row INSERT, compiled once per line count (2 or 4). */
+const insertEntriesByCount = new Map<
+  number,
+  (db: Kysely<IssuerSchema>, a: EntryArguments) => CompiledQuery
+>();
+function insertEntries(count: number): (db: Kysely<IssuerSchema>, a: EntryArguments) => CompiledQuery {
+  let query = insertEntriesByCount.get(count);
+  if (query === undefined) {
+    query = prepareQuery((db, a: EntryArguments) =>
+      db
+        .insertInto('issuer_entries')
+        .values(
+          Array.from({ length: count }, (_, i) => ({
+            posting_id: a.postingId as string,
+            line: i + 1,
+            ledger_account: a[`account${i}`] as string,
+            amount_minor: a[`amount${i}`] as number,
+          })),
+        )
+        .compile(),
+    );
+    insertEntriesByCount.set(count, query);
+  }
+  return query;
+}
+
+/** Writes one balanced posting and its lines (two statements whatever the number of lines). */
 export async function post(
   ctx: IssuerContext,
   q: Querier,
   kind: PostingKind,
   authorizationId: string | null,
   lines: readonly LedgerLine[],
+  id?: string,
 ): Promise<void> {
-  const id = newId(ctx.random, 'po');
-  await q.run(insertPosting(ctx.db, { id, kind, authorizationId, at: ctx.now().toISOString() }));
-  for (const [i, l] of lines.entries())
-    await q.run(
-      insertEntry(ctx.db, { postingId: id, line: i + 1, account: l.account, amount: l.amountMinor }),
-    );
+  const at = ctx.now();
+  const postingId = id ?? newOrderedId(ctx.random, 'po', at.getTime());
+  await q.run(insertPosting(ctx.db, { id: postingId, kind, authorizationId, at: at.toISOString() }));
+  const entries: EntryArguments = { postingId };
+  for (const [i, l] of lines.entries()) {
+    entries[`account${i}`] = l.account;
+    entries[`amount${i}`] = l.amountMinor;
+  }
+  await q.run(insertEntries(lines.length)(ctx.db, entries));
 }
 
 /**

@@ -17,6 +17,20 @@ export function newId(random: RandomBytes, prefix: string): string {
   return `${prefix}_${toHex(random(8)).toLowerCase()}`;
 }
 
+/**
+ * An identifier for a row written on every authorization: a prefix, the time in milliseconds (12
+ * hex digits) and 16 random hex digits. Rows then go into their primary-key index in time order,
+ * next to the rows of the same commit, instead of each into a random page of the index (a group
+ * commit of 64 authorizations would otherwise write back a few hundred scattered pages).
+ */
+export function newOrderedId(random: RandomBytes, prefix: string, atMs: number): string {
+  return `${prefix}_${orderedPart(atMs)}${toHex(random(8)).toLowerCase()}`;
+}
+
+function orderedPart(atMs: number): string {
+  return Math.max(0, Math.floor(atMs)).toString(16).padStart(12, '0').slice(-12);
+}
+
 /** `count` decimal digits, each uniform (rejection sampling keeps bytes 250-255 from biasing). */
 export function randomDigits(random: RandomBytes, count: number): string {
   let out = '';
@@ -33,10 +47,28 @@ const codeAlphabet = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ';
 /** An authorization id response (field 38, an6): six characters of 0-9 and A-Z. */
 export function newAuthorizationCode(random: RandomBytes): string {
   let out = '';
-  while (out.length < 6) {
-    for (const byte of random(6)) {
-      if (byte < 252 && out.length < 6) out += codeAlphabet[byte % 36];
-    }
+  while (out.length < 6) out = appendCode(out, random(6));
+  return out;
+}
+
+/**
+ * An approval's identifiers from one draw of the random source (the hot path pays for one call,
+ * not two): the authorization id (as newOrderedId makes it) and its field 38 code.
+ */
+export function newApprovalIdentifiers(
+  random: RandomBytes,
+  atMs: number,
+): { readonly id: string; readonly code: string } {
+  const bytes = random(14);
+  let code = appendCode('', bytes.subarray(8));
+  while (code.length < 6) code = appendCode(code, random(6));
+  return { id: `au_${orderedPart(atMs)}${toHex(bytes.subarray(0, 8)).toLowerCase()}`, code };
+}
+
+/** Adds characters to `out` (up to six) from bytes below 252, so each of the 36 is equally likely. */
+function appendCode(out: string, bytes: Uint8Array): string {
+  for (const byte of bytes) {
+    if (byte < 252 && out.length < 6) out += codeAlphabet[byte % 36];
   }
   return out;
 }
