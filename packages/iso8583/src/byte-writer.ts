@@ -4,7 +4,7 @@
  * allocated per message (a fresh typed array of more than a few dozen bytes costs more than
  * packing a whole message). A result's bytes are never written again: the next message goes
  * after it, and when a block is full the message moves to a new one. As with Node's `Buffer`
- * pool, a result may have a non-zero `byteOffset` and keeps its block (8 KiB) alive.
+ * pool, a result may have a non-zero `byteOffset` and keeps its block alive (32 KiB for `pack`).
  *
  * Positions (`offset`, and those the packer keeps) count from the start of the message.
  */
@@ -37,8 +37,12 @@ export class ByteWriter {
 
   /** Makes room for `count` more bytes, moving the message to a new block when needed. */
   reserve(count: number): void {
-    const needed = this.offset + count;
-    if (needed <= this.bytes.length) return;
+    // One comparison, small enough for V8 to inline at each call; moving is the rare case.
+    if (this.offset + count > this.bytes.length) this.moveTo(this.offset + count);
+  }
+
+  /** Moves the message to a new block of at least `needed` bytes; `reserve` calls it when full. */
+  moveTo(needed: number): void {
     const block = new ArrayBuffer(Math.max(this.#blockSize, 2 * needed));
     const bytes = new Uint8Array(block);
     bytes.set(this.bytes.subarray(0, this.offset));

@@ -28,6 +28,10 @@ export interface CompiledField {
   readonly bytesAreCodes: boolean;
   /** bcd: allowed nibble values. */
   readonly nibbles: Uint8Array;
+  /** bcd: character code (below 128) -> its nibble when the field allows it, else -1. */
+  readonly digitNibbles: Int8Array;
+  /** bcd: byte -> 1 when both its nibbles are allowed digits, so a byte is checked at once. */
+  readonly digitPairs: Uint8Array;
   readonly padLeft: boolean;
   /** The fill as a character (fixed text fields) or nibble value (bcd); -1 without padding. */
   readonly fillCode: number;
@@ -77,6 +81,15 @@ function compileField(spec: FieldSpec, path: readonly string[]): CompiledField {
       decodeTable[byte] = code;
     }
   }
+  const nibbles = allowedNibbles(spec.type);
+  const digitNibbles = new Int8Array(128).fill(-1);
+  const digitPairs = new Uint8Array(256);
+  for (let nibble = 0; nibble < 16; nibble++) {
+    if (nibbles[nibble] !== 1) continue;
+    // The digits '0'-'9' are nibbles 0-9; 'D' is nibble D, the track separator.
+    digitNibbles[nibble < 10 ? 0x30 + nibble : 0x37 + nibble] = nibble;
+    for (let low = 0; low < 16; low++) if (nibbles[low] === 1) digitPairs[(nibble << 4) | low] = 1;
+  }
   const fill = spec.padding?.fill;
   const subfields =
     spec.composite?.kind === 'positional'
@@ -97,7 +110,9 @@ function compileField(spec: FieldSpec, path: readonly string[]): CompiledField {
     encodeTable,
     decodeTable,
     bytesAreCodes: kind === 'text' && spec.encoding !== 'ebcdic',
-    nibbles: allowedNibbles(spec.type),
+    nibbles,
+    digitNibbles,
+    digitPairs,
     // BCD digits are right-justified unless the spec says otherwise (ISO 8583:1987 4.3).
     padLeft: spec.padding === undefined ? spec.type !== 'track' : spec.padding.side === 'left',
     fillCode: fill === undefined ? -1 : fill.charCodeAt(0),

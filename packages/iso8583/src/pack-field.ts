@@ -80,33 +80,32 @@ function packText(field: CompiledField, value: string, writer: ByteWriter): numb
 /** ISO 8583:1987 4.3: two digits a byte; an odd count gets one pad nibble on the padding side. */
 function packBcd(field: CompiledField, value: string, writer: ByteWriter): number {
   const digits = value.length;
-  const size = (digits + 1) >> 1;
-  writer.reserve(size);
+  writer.reserve((digits + 1) >> 1);
   const out = writer.bytes;
-  const start = writer.offset;
-  const shift = digits % 2 === 1 && field.padLeft ? 1 : 0;
-  if (digits % 2 === 1) {
-    // The pad nibble: first when left-justified padding, last otherwise.
-    if (shift === 1) out[start] = field.fillNibble << 4;
-    else out[start + size - 1] = field.fillNibble;
+  let at = writer.offset;
+  let i = 0;
+  // The pad nibble: first when left-justified padding, last otherwise.
+  if (digits % 2 === 1 && field.padLeft) {
+    out[at++] = (field.fillNibble << 4) | digitNibble(field, value, 0);
+    i = 1;
   }
-  for (let i = 0; i < digits; i++) {
-    const nibble = nibbleOf(value.charCodeAt(i));
-    if (nibble < 0 || field.nibbles[nibble] !== 1) {
-      throw packError(field.path, `character ${i + 1} is not allowed in a ${field.spec.type} field`);
-    }
-    const position = i + shift;
-    const at = start + (position >> 1);
-    if (position % 2 === 0) out[at] = (out[at]! & 0x0f) | (nibble << 4);
-    else out[at] = (out[at]! & 0xf0) | nibble;
+  for (; i + 1 < digits; i += 2) {
+    const high = digitNibble(field, value, i);
+    out[at++] = (high << 4) | digitNibble(field, value, i + 1);
   }
-  writer.offset = start + size;
+  if (i < digits) out[at++] = (digitNibble(field, value, i) << 4) | field.fillNibble;
+  writer.offset = at;
   return digits;
 }
 
-function nibbleOf(code: number): number {
-  if (code >= 0x30 && code <= 0x39) return code - 0x30;
-  return code === 0x44 ? 0xd : -1; // 'D', the track separator
+/** The nibble of character `i` of `value`, which the field must allow. */
+function digitNibble(field: CompiledField, value: string, i: number): number {
+  const code = value.charCodeAt(i);
+  const nibble = code < 128 ? field.digitNibbles[code]! : -1;
+  if (nibble < 0) {
+    throw packError(field.path, `character ${i + 1} is not allowed in a ${field.spec.type} field`);
+  }
+  return nibble;
 }
 
 function packTlv(field: CompiledField, value: FieldValue, writer: ByteWriter): number {

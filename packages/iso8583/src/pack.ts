@@ -8,7 +8,7 @@ import { writeMti } from './mti-codec.ts';
 import { packField } from './pack-field.ts';
 
 /** Packing is synchronous, so one writer serves every message (see ByteWriter for its blocks). */
-const writer = new ByteWriter(8192);
+const writer = new ByteWriter(32768);
 /** The bitmaps of the message being packed, reused the same way. */
 const bits = new Uint8Array(24);
 const bitWords = new Uint32Array(bits.buffer);

@@ -59,7 +59,8 @@ export function decodeTlvField(bytes: Uint8Array, start: number, end: number): T
     const valueAt = next + 1;
     // Long-form lengths (b8 = 1) and values running past the end: the full decoder.
     if (length >= 0x80 || length > end - valueAt) return decodeTlv(bytes.subarray(start, end), STRICT);
-    let tag = tagNames.get(key);
+    // A one-byte tag's text is its hex pair, made once; longer tags are looked up.
+    let tag = next === at + 1 ? HEX_PAIRS[first] : tagNames.get(key);
     if (tag === undefined) {
       tag = HEX_PAIRS[first]!;
       for (let i = at + 1; i < next; i++) tag += HEX_PAIRS[bytes[i]!]!;
@@ -77,9 +78,9 @@ const STRICT = { allowTrailingPadding: false } as const;
  * Decoded values are copies, as `decodeTlv` makes them, but carved out of a shared block rather
  * than allocated one by one: a typed array per value costs more than decoding the whole field.
  * A copy's bytes are never written again; like a `Buffer` from Node's pool, it may have a
- * non-zero `byteOffset` and keeps its block (8 KiB) alive.
+ * non-zero `byteOffset` and keeps its block (32 KiB) alive.
  */
-const VALUE_BLOCK_SIZE = 8192;
+const VALUE_BLOCK_SIZE = 32768;
 let valueBlock = new ArrayBuffer(VALUE_BLOCK_SIZE);
 let valueBlockUsed = 0;
 

@@ -167,22 +167,33 @@ function unpackBcd(field: CompiledField, cursor: Cursor, digits: number): string
     }
   }
   const allowed = field.nibbles;
+  const pairs = field.digitPairs;
   let text = '';
-  for (let at = start; at < end; at++) {
+  let at = start;
+  if (padFirst) {
+    const low = bytes[at]! & 0x0f;
+    if (allowed[low] !== 1) throw notDigit(field, at);
+    text = NIBBLE_CHARACTERS[low]!;
+    at++;
+  }
+  // Whole bytes, both nibbles checked at once; a trailing pad nibble leaves the last byte out.
+  const last = odd && !padFirst ? end - 1 : end;
+  for (; at < last; at++) {
     const byte = bytes[at]!;
-    const high = byte >> 4;
-    const low = byte & 0x0f;
-    const skipHigh = padFirst && at === start;
-    const skipLow = odd && !padFirst && at === end - 1;
-    if ((!skipHigh && allowed[high] !== 1) || (!skipLow && allowed[low] !== 1)) {
-      throw unpackError(field.path, at, `the nibble is not a digit a ${field.spec.type} field may hold`);
-    }
-    if (skipHigh) text += NIBBLE_CHARACTERS[low]!;
-    else if (skipLow) text += NIBBLE_CHARACTERS[high]!;
-    else text += NIBBLE_PAIRS[byte]!;
+    if (pairs[byte] !== 1) throw notDigit(field, at);
+    text += NIBBLE_PAIRS[byte]!;
+  }
+  if (last < end) {
+    const high = bytes[last]! >> 4;
+    if (allowed[high] !== 1) throw notDigit(field, last);
+    text += NIBBLE_CHARACTERS[high]!;
   }
   cursor.at = end;
   return text;
+}
+
+function notDigit(field: CompiledField, at: number): Error {
+  return unpackError(field.path, at, `the nibble is not a digit a ${field.spec.type} field may hold`);
 }
 
 /** Field 55 and the like: BER-TLV data objects (EMV Book 3 Annex B), no padding between them. */
