@@ -76,6 +76,25 @@ describe('zero knowledge: the wallet never holds a PAN, DPAN or CVV', () => {
     await db?.teardown();
   });
 
+  /**
+   * Drops the digit runs that sit inside a hexadecimal word of 32 characters or more with a letter
+   * in it: a SHA-256 digest or a random identifier holds a 15-digit Luhn-valid run now and then by
+   * chance (about one run in ten is Luhn-valid). The exact PANs and DPANs are searched for below
+   * wherever they stand, so this leaves no card number of the test unsearched.
+   */
+  function outsideHexWords(bytes: Uint8Array, hits: { offset: number; digits: string }[]) {
+    const isHex = (b: number | undefined) =>
+      b !== undefined && ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66));
+    return hits.filter((hit) => {
+      let start = hit.offset;
+      let end = hit.offset + hit.digits.length;
+      while (isHex(bytes[start - 1])) start--;
+      while (isHex(bytes[end])) end++;
+      const word = Buffer.from(bytes.subarray(start, end)).toString('latin1');
+      return !(word.length >= 32 && /[a-fA-F]/.test(word));
+    });
+  }
+
   function surfaces(): { name: string; bytes: Uint8Array }[] {
     const files = readdirSync(db.dir!).map((f) => ({
       name: f,
@@ -106,13 +125,19 @@ describe('zero knowledge: the wallet never holds a PAN, DPAN or CVV', () => {
     expect(findClearPans(new TextEncoder().encode(`x${PAN_GREEN}x`)).map((hit) => hit.digits)).toEqual([
       PAN_GREEN,
     ]);
+    // And the hex filter keeps a PAN that stands among words, drops one inside a digest-like word.
+    const framed = new TextEncoder().encode(`"id":"${PAN_GREEN}","h":"ab${PAN_GREEN}${'c'.repeat(20)}"`);
+    expect(outsideHexWords(framed, findClearPans(framed)).map((hit) => hit.offset)).toEqual([6]);
   });
 
   it('finds no Luhn-valid card number, no test PAN, no DPAN, no CVV anywhere', () => {
     const dpans = [...h.tsp.tokens.values()].map((t) => t.dpan);
     expect(dpans.length).toBeGreaterThanOrEqual(2);
     for (const surface of surfaces()) {
-      expect({ surface: surface.name, hits: findClearPans(surface.bytes) }).toEqual({
+      expect({
+        surface: surface.name,
+        hits: outsideHexWords(surface.bytes, findClearPans(surface.bytes)),
+      }).toEqual({
         surface: surface.name,
         hits: [],
       });
