@@ -47,6 +47,53 @@ export abstract class Repository {
   protected stamp(): string {
     return this.now().toISOString();
   }
+
+  /**
+   * The end of an ATC commit once the mark was raised: an approval of a token that is not active,
+   * or whose status changed since the authorization began, becomes a decline (invariant 6); then
+   * the verdict row, keyed by token and ATC.
+   */
+  protected async recordVerdict(
+    q: Querier,
+    request: AtcCommitRequest,
+    token: { readonly status: string; readonly status_version: number | string },
+    previous: number,
+  ): Promise<AtcCommitResult> {
+    const statusVersion = Number(token.status_version);
+    let verdict = request.verdict;
+    let reasons = [...request.reasons];
+    if (verdict === 'approved' && token.status !== 'active') {
+      verdict = 'declined';
+      reasons = ['TOKEN_NOT_ACTIVE'];
+    } else if (
+      verdict === 'approved' &&
+      request.expectedStatusVersion !== undefined &&
+      request.expectedStatusVersion !== statusVersion
+    ) {
+      verdict = 'declined';
+      reasons = ['TOKEN_STATUS_CHANGED'];
+    }
+    // The primary key (token_id, atc) is the second guard: an ATC is recorded at most once.
+    try {
+      await q.run(
+        reusable(
+          this.engine.dialect,
+          'atc.verdict',
+          () =>
+            this.db
+              .insertInto('atc_verdicts')
+              .values({ token_id: '', atc: 0, verdict: '', reasons: '', status_version: 0, at: '' })
+              .compile(),
+          [request.tokenId, request.atc, verdict, JSON.stringify(reasons), statusVersion, this.stamp()],
+        ),
+      );
+    } catch (cause) {
+      if (isUniqueViolation(cause))
+        throw new StoreError('ERR_STORE_DUPLICATE', 'this ATC is already recorded', { cause });
+      throw cause;
+    }
+    return { kind: 'recorded', verdict, reasons, statusVersion, previousHighWater: previous };
+  }
 }
 
 export function check(ok: boolean, message: string): void {
@@ -670,40 +717,7 @@ export class AtcRepository extends Repository {
         const mark = await q.all<{ high_water: number }>(markQuery);
         return { kind: 'replay', highWater: Number(mark[0]?.high_water ?? -1) };
       }
-      const statusVersion = Number(token.status_version);
-      let verdict = request.verdict;
-      let reasons = [...request.reasons];
-      if (verdict === 'approved' && token.status !== 'active') {
-        verdict = 'declined';
-        reasons = ['TOKEN_NOT_ACTIVE'];
-      } else if (
-        verdict === 'approved' &&
-        request.expectedStatusVersion !== undefined &&
-        request.expectedStatusVersion !== statusVersion
-      ) {
-        verdict = 'declined';
-        reasons = ['TOKEN_STATUS_CHANGED'];
-      }
-      // The primary key (token_id, atc) is the second guard: an ATC is recorded at most once.
-      try {
-        await q.run(
-          reusable(
-            d,
-            'atc.verdict',
-            () =>
-              db
-                .insertInto('atc_verdicts')
-                .values({ token_id: '', atc: 0, verdict: '', reasons: '', status_version: 0, at: '' })
-                .compile(),
-            [request.tokenId, request.atc, verdict, JSON.stringify(reasons), statusVersion, this.stamp()],
-          ),
-        );
-      } catch (cause) {
-        if (isUniqueViolation(cause))
-          throw new StoreError('ERR_STORE_DUPLICATE', 'this ATC is already recorded', { cause });
-        throw cause;
-      }
-      return { kind: 'recorded', verdict, reasons, statusVersion, previousHighWater: previous };
+      return this.recordVerdict(q, request, token, previous);
     });
   }
 

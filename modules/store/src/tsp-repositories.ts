@@ -1,4 +1,3 @@
-import { isUniqueViolation } from './engine.ts';
 import { StoreError } from './errors.ts';
 import {
   type AtcCommitRequest,
@@ -246,40 +245,7 @@ export class TokenCardRepository extends Repository {
         );
         return { kind: 'replay', highWater: Number(mark[0]?.high_water ?? -1) };
       }
-      const statusVersion = Number(token.status_version);
-      let verdict = request.verdict;
-      let reasons = [...request.reasons];
-      if (verdict === 'approved' && token.status !== 'active') {
-        verdict = 'declined';
-        reasons = ['TOKEN_NOT_ACTIVE'];
-      } else if (
-        verdict === 'approved' &&
-        request.expectedStatusVersion !== undefined &&
-        request.expectedStatusVersion !== statusVersion
-      ) {
-        verdict = 'declined';
-        reasons = ['TOKEN_STATUS_CHANGED'];
-      }
-      // The primary key (token_id, atc) is the second guard: an ATC is recorded at most once.
-      try {
-        await q.run(
-          reusable(
-            d,
-            'atc.verdict',
-            () =>
-              db
-                .insertInto('atc_verdicts')
-                .values({ token_id: '', atc: 0, verdict: '', reasons: '', status_version: 0, at: '' })
-                .compile(),
-            [request.tokenId, request.atc, verdict, JSON.stringify(reasons), statusVersion, this.stamp()],
-          ),
-        );
-      } catch (cause) {
-        if (isUniqueViolation(cause))
-          throw new StoreError('ERR_STORE_DUPLICATE', 'this ATC is already recorded', { cause });
-        throw cause;
-      }
-      return { kind: 'recorded', verdict, reasons, statusVersion, previousHighWater: previous };
+      return this.recordVerdict(q, request, token, previous);
     });
   }
 
