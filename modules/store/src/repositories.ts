@@ -656,65 +656,68 @@ export class AtcRepository extends Repository {
     return rows[0] === undefined ? undefined : Number(rows[0].high_water);
   }
 
+  /**
+   * Three statements, each compiled once per dialect: the status, version and current mark in one
+   * read; the mark created or raised by one upsert whose `WHERE high_water < atc` is the
+   * compare-and-set (no row changed: a replay, nothing written); then the verdict.
+   */
   async commit(request: AtcCommitRequest): Promise<AtcCommitResult> {
     check(Number.isInteger(request.atc) && request.atc >= 0 && request.atc <= 0xffff, 'an ATC is 0 to 65535');
     const d = this.engine.dialect;
     const db = this.db;
+    const pg = this.pg;
     return this.tx(async (q) => {
-      // Status first, in the same transaction. On PostgreSQL FOR SHARE waits for an uncommitted
-      // suspension and blocks a new one until this commits, so the two are ordered; on SQLite the
-      // single writer orders them.
+      // Status first, in the same transaction. On PostgreSQL FOR SHARE (of the token row) waits for
+      // an uncommitted suspension and blocks a new one until this commits, so the two are ordered;
+      // on SQLite the single writer orders them.
       const token = (
-        await q.all<{ status: string; status_version: number }>(
+        await q.all<{ status: string; status_version: number; high_water: number | null }>(
           reusable(
             d,
-            'atc.status',
+            'atc.status-and-mark',
             () => {
-              const query = db.selectFrom('tokens').select(['status', 'status_version']).where('id', '=', '');
-              return (this.pg ? query.forShare() : query).compile();
+              const query = db
+                .selectFrom('tokens')
+                .leftJoin('atc_marks', 'atc_marks.token_id', 'tokens.id')
+                .select(['tokens.status', 'tokens.status_version', 'atc_marks.high_water'])
+                .where('tokens.id', '=', '');
+              return (pg ? query.forShare('tokens') : query).compile();
             },
             [request.tokenId],
           ),
         )
       )[0];
       if (token === undefined) throw new StoreError('ERR_STORE_NOT_FOUND', 'no token has this id');
-      await q.run(
-        reusable(
-          d,
-          'atc.mark',
-          () =>
-            db
-              .insertInto('atc_marks')
-              .values({ token_id: '', high_water: -1 })
-              .onConflict((oc) => oc.column('token_id').doNothing())
-              .compile(),
-          [request.tokenId, -1],
-        ),
-      );
-      const markQuery = reusable(
-        d,
-        'atc.read-mark',
-        () => db.selectFrom('atc_marks').select('high_water').where('token_id', '=', '').compile(),
-        [request.tokenId],
-      );
-      const previous = Number((await q.all<{ high_water: number }>(markQuery))[0]?.high_water ?? -1);
-      // Compare-and-set: a racing copy waits on the row lock (PostgreSQL) and then sees the new mark.
+      const previous = token.high_water === null ? -1 : Number(token.high_water);
+      // Compare-and-set: a racing copy waits on the row lock (PostgreSQL: on the conflicting insert
+      // or the row) and then sees the new mark, so it changes nothing.
       const raised = await q.run(
         reusable(
           d,
           'atc.raise',
           () =>
             db
-              .updateTable('atc_marks')
-              .set({ high_water: 0 })
-              .where('token_id', '=', '')
-              .where('high_water', '<', 0)
+              .insertInto('atc_marks')
+              .values({ token_id: '', high_water: 0 })
+              .onConflict((oc) =>
+                oc
+                  .column('token_id')
+                  .doUpdateSet({ high_water: (eb) => eb.ref('excluded.high_water') })
+                  .where('atc_marks.high_water', '<', (eb) => eb.ref('excluded.high_water')),
+              )
               .compile(),
-          [request.atc, request.tokenId, request.atc],
+          [request.tokenId, request.atc],
         ),
       );
       if (raised === 0) {
-        const mark = await q.all<{ high_water: number }>(markQuery);
+        const mark = await q.all<{ high_water: number }>(
+          reusable(
+            d,
+            'atc.read-mark',
+            () => db.selectFrom('atc_marks').select('high_water').where('token_id', '=', '').compile(),
+            [request.tokenId],
+          ),
+        );
         return { kind: 'replay', highWater: Number(mark[0]?.high_water ?? -1) };
       }
       return this.recordVerdict(q, request, token, previous);

@@ -1,12 +1,5 @@
 import { StoreError } from './errors.ts';
-import {
-  type AtcCommitRequest,
-  check,
-  panRecordFromRow,
-  Repository,
-  reusable,
-  tokenFromRow,
-} from './repositories.ts';
+import { check, panRecordFromRow, Repository, reusable, tokenFromRow } from './repositories.ts';
 import type {
   PanRecordTable,
   TokenCardTable,
@@ -16,7 +9,6 @@ import type {
   WebhookSubscriptionTable,
 } from './schema.ts';
 import type {
-  AtcCommitResult,
   AuthorizationView,
   ProvisioningState,
   TokenCard,
@@ -177,76 +169,6 @@ export class TokenCardRepository extends Repository {
       }),
       panRecord: panRecordFromRow(pan),
     };
-  }
-
-  /**
-   * The authorization path's commit (DESIGN invariants 5 and 6): the same atomic step as
-   * `AtcRepository.commit` (status re-read, compare-and-set on the ATC high-water mark, verdict
-   * stored, all in one transaction), in three statements compiled once instead of five: the
-   * status and the mark in one read, and the mark created or raised by one upsert whose
-   * `WHERE high_water < atc` is the compare-and-set (0 rows changed: a replay).
-   */
-  async commitAuthorization(request: AtcCommitRequest): Promise<AtcCommitResult> {
-    check(Number.isInteger(request.atc) && request.atc >= 0 && request.atc <= 0xffff, 'an ATC is 0 to 65535');
-    const d = this.engine.dialect;
-    const db = this.db;
-    const pg = this.pg;
-    return this.tx(async (q) => {
-      // Status first, in the same transaction. On PostgreSQL FOR SHARE (of the token row) waits for
-      // an uncommitted suspension and blocks a new one until this commits; on SQLite the single
-      // writer orders them.
-      const token = (
-        await q.all<{ status: string; status_version: number; high_water: number | null }>(
-          reusable(
-            d,
-            'cards.authorization-status',
-            () => {
-              const query = db
-                .selectFrom('tokens')
-                .leftJoin('atc_marks', 'atc_marks.token_id', 'tokens.id')
-                .select(['tokens.status', 'tokens.status_version', 'atc_marks.high_water'])
-                .where('tokens.id', '=', '');
-              return (pg ? query.forShare('tokens') : query).compile();
-            },
-            [request.tokenId],
-          ),
-        )
-      )[0];
-      if (token === undefined) throw new StoreError('ERR_STORE_NOT_FOUND', 'no token has this id');
-      const previous = token.high_water === null ? -1 : Number(token.high_water);
-      // Compare-and-set: a racing copy waits on the row lock (PostgreSQL: on the conflicting insert
-      // or the row) and then sees the new mark, so it changes nothing.
-      const raised = await q.run(
-        reusable(
-          d,
-          'cards.authorization-raise',
-          () =>
-            db
-              .insertInto('atc_marks')
-              .values({ token_id: '', high_water: 0 })
-              .onConflict((oc) =>
-                oc
-                  .column('token_id')
-                  .doUpdateSet({ high_water: (eb) => eb.ref('excluded.high_water') })
-                  .where('atc_marks.high_water', '<', (eb) => eb.ref('excluded.high_water')),
-              )
-              .compile(),
-          [request.tokenId, request.atc],
-        ),
-      );
-      if (raised === 0) {
-        const mark = await q.all<{ high_water: number }>(
-          reusable(
-            d,
-            'atc.read-mark',
-            () => db.selectFrom('atc_marks').select('high_water').where('token_id', '=', '').compile(),
-            [request.tokenId],
-          ),
-        );
-        return { kind: 'replay', highWater: Number(mark[0]?.high_water ?? -1) };
-      }
-      return this.recordVerdict(q, request, token, previous);
-    });
   }
 
   /** Card metadata (art, issuer name, terms) of one PAN record; replaces what was there. */

@@ -24,11 +24,12 @@ export function newId(random: RandomBytes, prefix: string): string {
  * commit of 64 authorizations would otherwise write back a few hundred scattered pages).
  */
 export function newOrderedId(random: RandomBytes, prefix: string, atMs: number): string {
-  return `${prefix}_${orderedPart(atMs)}${toHex(random(8)).toLowerCase()}`;
+  return orderedId(prefix, atMs, random(8));
 }
 
-function orderedPart(atMs: number): string {
-  return Math.max(0, Math.floor(atMs)).toString(16).padStart(12, '0').slice(-12);
+function orderedId(prefix: string, atMs: number, randomPart: Uint8Array): string {
+  const time = Math.max(0, Math.floor(atMs)).toString(16).padStart(12, '0').slice(-12);
+  return `${prefix}_${time}${toHex(randomPart).toLowerCase()}`;
 }
 
 /** `count` decimal digits, each uniform (rejection sampling keeps bytes 250-255 from biasing). */
@@ -62,7 +63,7 @@ export function newApprovalIdentifiers(
   const bytes = random(14);
   let code = appendCode('', bytes.subarray(8));
   while (code.length < 6) code = appendCode(code, random(6));
-  return { id: `au_${orderedPart(atMs)}${toHex(bytes.subarray(0, 8)).toLowerCase()}`, code };
+  return { id: orderedId('au', atMs, bytes.subarray(0, 8)), code };
 }
 
 /** Adds characters to `out` (up to six) from bytes below 252, so each of the 36 is equally likely. */

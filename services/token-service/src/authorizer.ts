@@ -216,7 +216,7 @@ export class Authorizer {
     if (amount > this.#cvmLimit && !cdcvm) reasons.push(VerdictReason.cvmRequired);
 
     // One transaction: status re-read, ATC mark raised (compare-and-set), verdict stored.
-    const committed = await store.cards.commitAuthorization({
+    const committed = await store.atc.commit({
       tokenId: token.id,
       atc,
       verdict: reasons.length === 0 ? 'approved' : 'declined',

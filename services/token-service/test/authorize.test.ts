@@ -101,41 +101,6 @@ describe.each(['sqlite', 'postgres'] as const)('detokenization and validation on
     expect(code(await tsp.authorizer.authorize(request))).toBe('00');
   });
 
-  it('the authorization commit answers as the store ATC commit does: first, replays, older ATC, changed status, unknown token', async () => {
-    const store = tsp.handle.store;
-    const a = (await activeToken(tsp, pan(), 'SN-2010')).token.id;
-    const b = (await activeToken(tsp, pan(), 'SN-2011')).token.id;
-    const steps = [
-      { atc: 5, verdict: 'approved', reasons: [] },
-      { atc: 5, verdict: 'approved', reasons: [] },
-      { atc: 3, verdict: 'approved', reasons: [] },
-      { atc: 9, verdict: 'declined', reasons: ['AMOUNT_MISMATCH'] },
-      { atc: 12, verdict: 'approved', reasons: [], expectedStatusVersion: 99 },
-      { atc: 13, verdict: 'approved', reasons: [] },
-    ] as const;
-    for (const step of steps) {
-      const viaStore = await store.atc.commit({ tokenId: a, ...step });
-      const viaCards = await store.cards.commitAuthorization({ tokenId: b, ...step });
-      expect([step.atc, viaCards]).toEqual([step.atc, viaStore]);
-    }
-    const strip = (v: {
-      atc: number;
-      verdict: string;
-      reasons: readonly string[];
-      statusVersion: number;
-    }) => ({
-      atc: v.atc,
-      verdict: v.verdict,
-      reasons: v.reasons,
-      statusVersion: v.statusVersion,
-    });
-    expect((await store.atc.verdicts(b)).map(strip)).toEqual((await store.atc.verdicts(a)).map(strip));
-    expect(await store.atc.highWater(b)).toBe(13);
-    await expect(
-      store.cards.commitAuthorization({ tokenId: 'tok_missing', atc: 1, verdict: 'approved', reasons: [] }),
-    ).rejects.toMatchObject({ code: 'ERR_STORE_NOT_FOUND' });
-  });
-
   it('replay: the same request again, an older ATC after a newer one, and two racing copies: only one approval', async () => {
     const { token, se } = await activeToken(tsp, pan(), 'SN-2003');
     const first = (await tapRequest(se, token.tokenExpiry)).request;
