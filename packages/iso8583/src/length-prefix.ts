@@ -9,6 +9,9 @@ export function prefixSize(digits: number, encoding: PrefixEncoding): number {
   return digits === 2 ? 1 : 2;
 }
 
+/** The BCD byte of each number 0-99. */
+const BCD_BYTES = Uint8Array.from({ length: 100 }, (_, value) => ((value / 10) << 4) | (value % 10));
+
 /** Writes `length` as a prefix of `digits` digits; the caller checked it fits. */
 export function writePrefix(
   writer: ByteWriter,
@@ -27,14 +30,12 @@ export function writePrefix(
     return;
   }
   if (encoding === 'bcd') {
-    const size = digits === 2 ? 1 : 2;
-    let rest = length;
-    for (let i = size - 1; i >= 0; i--) {
-      const low = rest % 10;
-      rest = (rest - low) / 10;
-      const high = rest % 10;
-      rest = (rest - high) / 10;
-      out[at + i] = (high << 4) | low;
+    // Two digits a byte, right-justified: LL in one byte, LLL and LLLL in two.
+    if (digits === 2) out[at] = BCD_BYTES[length]!;
+    else {
+      const low = length % 100;
+      out[at] = BCD_BYTES[(length - low) / 100]!;
+      out[at + 1] = BCD_BYTES[low]!;
     }
     return;
   }

@@ -1,5 +1,6 @@
 import type { ByteWriter } from './byte-writer.ts';
 import type { Cursor } from './cursor.ts';
+import { digitText } from './digit-text.ts';
 import { unpackError } from './field-error.ts';
 import { Iso8583Error } from './iso8583-error.ts';
 import type { MtiSpec } from './message-spec.ts';
@@ -26,9 +27,6 @@ export function writeMti(writer: ByteWriter, mti: string, spec: MtiSpec): void {
   writer.offset = at + 4;
 }
 
-/** MTI strings by their value 0-9999, made once each. */
-const MTI_TEXT: (string | undefined)[] = new Array(10_000).fill(undefined);
-
 /** Reads the MTI; anything but four decimal digits is refused. */
 export function readMti(cursor: Cursor, spec: MtiSpec): string {
   const size = spec.encoding === 'bcd' ? 2 : 4;
@@ -54,12 +52,7 @@ export function readMti(cursor: Cursor, spec: MtiSpec): string {
     }
     value = value * 10 + digit;
   }
-  let mti = MTI_TEXT[value];
-  if (mti === undefined) {
-    mti = String(value).padStart(4, '0');
-    MTI_TEXT[value] = mti;
-  }
-  return mti;
+  return digitText(value, 4); // made once for each MTI
 }
 
 function isFourDigits(mti: unknown): mti is string {

@@ -89,13 +89,28 @@ function packBcd(field: CompiledField, value: string, writer: ByteWriter): numbe
     out[at++] = (field.fillNibble << 4) | digitNibble(field, value, 0);
     i = 1;
   }
+  // Two characters a byte, looked up together and checked once (a nibble of -1 is a character
+  // the field does not allow); only a bad pair is looked at again, to name the character.
+  const table = field.digitNibbles;
   for (; i + 1 < digits; i += 2) {
-    const high = digitNibble(field, value, i);
-    out[at++] = (high << 4) | digitNibble(field, value, i + 1);
+    const first = value.charCodeAt(i);
+    const second = value.charCodeAt(i + 1);
+    if ((first | second) > 127) throw badDigitPair(field, value, i);
+    const high = table[first]!;
+    const low = table[second]!;
+    if ((high | low) < 0) throw badDigitPair(field, value, i);
+    out[at++] = (high << 4) | low;
   }
   if (i < digits) out[at++] = (digitNibble(field, value, i) << 4) | field.fillNibble;
   writer.offset = at;
   return digits;
+}
+
+/** The error for characters `i` and `i + 1` of `value`, one of which the field does not allow. */
+function badDigitPair(field: CompiledField, value: string, i: number): Error {
+  digitNibble(field, value, i);
+  digitNibble(field, value, i + 1);
+  return new Error('unreachable: one of the two characters is not a digit of the field'); // a bug
 }
 
 /** The nibble of character `i` of `value`, which the field must allow. */

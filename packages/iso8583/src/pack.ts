@@ -27,6 +27,7 @@ export function pack(spec: MessageSpec, message: Iso8583Message): Uint8Array {
   // Six 32-bit stores clear the 24 bytes: cheaper than fill() or a loop over the bytes.
   for (let i = 0; i < 6; i++) bitWords[i] = 0;
   let highest = 0;
+  let ascending = true;
   for (const number of message.fields.keys()) {
     if (!Number.isInteger(number) || compiled.fields[number] === undefined) {
       throw new Iso8583Error(
@@ -39,6 +40,7 @@ export function pack(spec: MessageSpec, message: Iso8583Message): Uint8Array {
     }
     bits[(number - 1) >> 3]! |= 0x80 >> ((number - 1) & 7);
     if (number > highest) highest = number;
+    else ascending = false;
   }
   const count = highest > 128 ? 3 : highest > 64 ? 2 : 1;
   if (count >= 2) bits[0]! |= 0x80;
@@ -47,6 +49,9 @@ export function pack(spec: MessageSpec, message: Iso8583Message): Uint8Array {
   writeMti(writer, message.mti, compiled.spec.mti);
   writeBitmaps(writer, bits, count, compiled.spec.bitmap);
   const size = count * 8;
+  // A Map holding its fields in number order, as nearly every caller builds it, gives its values
+  // in the order the bits are walked: the values iterator then replaces a lookup per field.
+  const values = ascending ? message.fields.values() : undefined;
   for (let index = 0; index < size; index++) {
     const byte = bits[index]!;
     if (byte === 0) continue;
@@ -56,7 +61,8 @@ export function pack(spec: MessageSpec, message: Iso8583Message): Uint8Array {
       rest &= ~(0x80 >> bit);
       const number = index * 8 + bit + 1;
       if (number === 1 || number === 65) continue; // bitmap indicators, not fields
-      packField(compiled.fields[number]!, message.fields.get(number)!, writer);
+      const value = values === undefined ? message.fields.get(number) : values.next().value;
+      packField(compiled.fields[number]!, value!, writer);
     }
   }
   if (writer.offset > compiled.maxMessageSize) {

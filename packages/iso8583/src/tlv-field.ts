@@ -15,7 +15,18 @@ const HEX_PAIRS: readonly string[] = Array.from(
   (_, byte) => HEX_DIGITS[byte >> 4]! + HEX_DIGITS[byte & 15]!,
 );
 
-/** Tag text by tag bytes read as a big-endian number; bounded against endless distinct tags. */
+/**
+ * The text of every primitive two-byte tag, by `(first >> 6) << 7 | second`: a first byte that
+ * announces more tag bytes has b5-b1 set and b6 clear (primitive) here, so its b8-b7 tell the
+ * four possible first bytes apart, and the last tag byte has b8 clear (EMV Book 3 Annex B1).
+ * 512 strings made once; a lookup here is a fraction of a `Map` lookup, and most EMV tags in
+ * field 55 (9F26, 9F36, 5F2A...) have two bytes.
+ */
+const TWO_BYTE_TAGS: readonly string[] = Array.from(
+  { length: 512 },
+  (_, index) => HEX_PAIRS[((index >> 7) << 6) | 0x1f]! + HEX_PAIRS[index & 0x7f]!,
+);
+/** Tag text of longer tags by tag bytes read as a big-endian number; bounded against endless distinct tags. */
 const tagNames = new Map<number, string>();
 /** Checked tag bytes by tag text, as the caller wrote it; bounded the same way. */
 const tagFields = new Map<string, Uint8Array>();
@@ -59,8 +70,13 @@ export function decodeTlvField(bytes: Uint8Array, start: number, end: number): T
     const valueAt = next + 1;
     // Long-form lengths (b8 = 1) and values running past the end: the full decoder.
     if (length >= 0x80 || length > end - valueAt) return decodeTlv(bytes.subarray(start, end), STRICT);
-    // A one-byte tag's text is its hex pair, made once; longer tags are looked up.
-    let tag = next === at + 1 ? HEX_PAIRS[first] : tagNames.get(key);
+    // A tag's text is made once: one-byte and two-byte tags from tables, longer ones cached.
+    let tag =
+      next === at + 1
+        ? HEX_PAIRS[first]
+        : next === at + 2
+          ? TWO_BYTE_TAGS[((first >> 6) << 7) | bytes[at + 1]!]
+          : tagNames.get(key);
     if (tag === undefined) {
       tag = HEX_PAIRS[first]!;
       for (let i = at + 1; i < next; i++) tag += HEX_PAIRS[bytes[i]!]!;
@@ -104,6 +120,7 @@ export function encodeTlvField(nodes: readonly TlvNode[], writer: ByteWriter): n
   // The writer's position is kept in locals and given back at the end; room is asked for only
   // when a data object might not fit (a tag of at most 4 bytes, a length of at most 5).
   let out = writer.bytes;
+  let room = out.length;
   let at = start;
   for (let n = 0; n < nodes.length; n++) {
     const node = nodes[n];
@@ -124,13 +141,19 @@ export function encodeTlvField(nodes: readonly TlvNode[], writer: ByteWriter): n
       return encodeSlowly(nodes, writer, start);
     }
     const length = value === undefined ? 0 : value.length;
-    if (at + 9 + length > out.length) {
+    if (at + 9 + length > room) {
       writer.offset = at;
       writer.reserve(9 + length);
       out = writer.bytes;
+      room = out.length;
       at = writer.offset;
     }
-    for (let i = 0; i < tag.length; i++) out[at++] = tag[i]!;
+    // Most EMV tags have one or two bytes (EMV Book 3 Annex B1).
+    const tagSize = tag.length;
+    out[at] = tag[0]!;
+    if (tagSize === 2) out[at + 1] = tag[1]!;
+    else for (let i = 1; i < tagSize; i++) out[at + i] = tag[i]!;
+    at += tagSize;
     // EMV Book 3 Annex B2: the shortest length form, 1 byte below 128, else 81 / 82 / 83 / 84.
     if (length < 0x80) out[at++] = length;
     else {

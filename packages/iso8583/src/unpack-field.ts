@@ -1,6 +1,7 @@
 import { TlvError } from '@amulet/tlv';
 import type { CompiledField } from './compile-spec.ts';
 import { Cursor } from './cursor.ts';
+import { DIGIT_TEXT_MAX_DIGITS, digitText } from './digit-text.ts';
 import { unpackError } from './field-error.ts';
 import type { FieldValue } from './iso8583-message.ts';
 import { readPrefix } from './length-prefix.ts';
@@ -11,6 +12,11 @@ const HEX_DIGITS = '0123456789ABCDEF';
 const CHARACTERS: readonly string[] = Array.from({ length: 256 }, (_, code) => String.fromCharCode(code));
 /** The character of each nibble value (BCD digits, and D for the track separator). */
 const NIBBLE_CHARACTERS: readonly string[] = [...HEX_DIGITS];
+/** The value of each byte of two decimal digits (0x00-0x99), -1 for the other bytes. */
+const DECIMAL_PAIRS = new Int8Array(256).fill(-1);
+for (let high = 0; high < 10; high++) {
+  for (let low = 0; low < 10; low++) DECIMAL_PAIRS[(high << 4) | low] = high * 10 + low;
+}
 /** The two characters of each byte, high nibble first. */
 const NIBBLE_PAIRS: readonly string[] = Array.from(
   { length: 256 },
@@ -80,6 +86,16 @@ function unpackText(field: CompiledField, cursor: Cursor, length: number): strin
     // runs of codes, which is about twice as fast as adding one character at a time.
     for (let i = start; i < end; i++) {
       if (table[bytes[i]!] === 0) throw notAllowed(field, i);
+    }
+    if (length <= DIGIT_TEXT_MAX_DIGITS && length > 0) {
+      // Short runs of ASCII digits have their strings made once (see digitText).
+      let value = 0;
+      for (let i = start; i < end; i++) {
+        const digit = bytes[i]! - 0x30;
+        if (digit < 0 || digit > 9) return latin1Text(bytes, start, end);
+        value = value * 10 + digit;
+      }
+      return digitText(value, length);
     }
     return latin1Text(bytes, start, end);
   }
@@ -166,8 +182,16 @@ function unpackBcd(field: CompiledField, cursor: Cursor, digits: number): string
       );
     }
   }
+  if (digits <= DIGIT_TEXT_MAX_DIGITS && digits > 0) {
+    // Short values of decimal digits only, which every BCD field allows, have their strings
+    // made once; a track separator nibble (D) or a bad nibble goes the long way.
+    const value = decimalValue(bytes, 2 * start + (padFirst ? 1 : 0), digits);
+    if (value >= 0) {
+      cursor.at = end;
+      return digitText(value, digits);
+    }
+  }
   const allowed = field.nibbles;
-  const pairs = field.digitPairs;
   let text = '';
   let at = start;
   if (padFirst) {
@@ -176,13 +200,17 @@ function unpackBcd(field: CompiledField, cursor: Cursor, digits: number): string
     text = NIBBLE_CHARACTERS[low]!;
     at++;
   }
-  // Whole bytes, both nibbles checked at once; a trailing pad nibble leaves the last byte out.
+  // Whole bytes; a trailing pad nibble leaves the last byte out. Two bytes of decimal digits,
+  // which every BCD field allows, are four digits whose string is made once; other bytes are
+  // checked with both nibbles at once, then added as their pair of characters.
   const last = odd && !padFirst ? end - 1 : end;
-  for (; at < last; at++) {
-    const byte = bytes[at]!;
-    if (pairs[byte] !== 1) throw notDigit(field, at);
-    text += NIBBLE_PAIRS[byte]!;
+  for (; at + 1 < last; at += 2) {
+    const high = DECIMAL_PAIRS[bytes[at]!]!;
+    const low = DECIMAL_PAIRS[bytes[at + 1]!]!;
+    if ((high | low) >= 0) text += digitText(high * 100 + low, 4);
+    else text += digitPair(field, bytes, at) + digitPair(field, bytes, at + 1);
   }
+  if (at < last) text += digitPair(field, bytes, at);
   if (last < end) {
     const high = bytes[last]! >> 4;
     if (allowed[high] !== 1) throw notDigit(field, last);
@@ -190,6 +218,27 @@ function unpackBcd(field: CompiledField, cursor: Cursor, digits: number): string
   }
   cursor.at = end;
   return text;
+}
+
+/** The two characters of the byte at `at`, whose nibbles the field must allow. */
+function digitPair(field: CompiledField, bytes: Uint8Array, at: number): string {
+  const byte = bytes[at]!;
+  if (field.digitPairs[byte] !== 1) throw notDigit(field, at);
+  return NIBBLE_PAIRS[byte]!;
+}
+
+/**
+ * The value of `count` BCD nibbles of `bytes` from nibble `from` (byte `from >> 1`, its high
+ * nibble when `from` is even), or -1 when one of them is not a decimal digit.
+ */
+function decimalValue(bytes: Uint8Array, from: number, count: number): number {
+  let value = 0;
+  for (let n = from; n < from + count; n++) {
+    const nibble = (bytes[n >> 1]! >> ((~n & 1) << 2)) & 0x0f;
+    if (nibble > 9) return -1;
+    value = value * 10 + nibble;
+  }
+  return value;
 }
 
 function notDigit(field: CompiledField, at: number): Error {

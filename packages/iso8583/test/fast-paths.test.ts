@@ -1,11 +1,18 @@
-import { toHex } from '@amulet/bytes';
+import { fromHex, toHex } from '@amulet/bytes';
 import { decodeTlv, encodeTlv, type TlvNode } from '@amulet/tlv';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ByteWriter } from '../src/byte-writer.ts';
-import { type FieldValue, iso8583Ascii1987, type MessageSpec, pack, unpack } from '../src/index.ts';
+import {
+  type FieldValue,
+  iso8583Ascii1987,
+  iso8583Binary1987,
+  type MessageSpec,
+  pack,
+  unpack,
+} from '../src/index.ts';
 import { decodeTlvField, encodeTlvField } from '../src/tlv-field.ts';
-import { tlvTree } from './arbitraries.ts';
+import { messageArbitrary, tlvTree } from './arbitraries.ts';
 
 const RUNS = 10_000;
 
@@ -152,5 +159,106 @@ describe('pack results', () => {
       pack(iso8583Ascii1987, { mti: '0200', fields: new Map<number, FieldValue>([[2, '4761X']]) }),
     ).toThrow();
     expect(toHex(pack(iso8583Ascii1987, good))).toBe(expected);
+  });
+});
+
+/** A spec with BCD and ASCII fields of one to four digits, padded on either side. */
+const shortDigits: MessageSpec = {
+  ...iso8583Binary1987,
+  name: 'short-digits',
+  fields: {
+    2: { ...iso8583Binary1987.fields['2']!, length: 4 },
+    3: { ...iso8583Binary1987.fields['22']!, length: 3 },
+    4: { ...iso8583Binary1987.fields['35']!, length: 4 },
+    5: {
+      description: 'Three digits, padded on the right with 0',
+      type: 'numeric',
+      encoding: 'bcd',
+      length: 3,
+      prefix: { kind: 'fixed' },
+      padding: { side: 'right', fill: '0' },
+    },
+    6: { ...iso8583Ascii1987.fields['2']!, length: 4 },
+    7: {
+      description: 'Up to four characters',
+      type: 'alphanumeric',
+      encoding: 'ascii',
+      length: 4,
+      prefix: { kind: 'LL', encoding: 'ascii' },
+    },
+  },
+};
+
+describe('short runs of digits, whose strings are made once', () => {
+  it('give the same text as the long way, for every value and both pad sides', () => {
+    fc.assert(
+      fc.property(messageArbitrary(shortDigits, 6), (message) => {
+        expect(unpack(shortDigits, pack(shortDigits, message)).fields).toEqual(message.fields);
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('a bad nibble is still reported at the first byte that holds one', () => {
+    const bytes = pack(shortDigits, { mti: '0200', fields: new Map<number, FieldValue>([[2, '1234']]) });
+    // MTI (2 bytes), bitmap (8), prefix (1), then 12 34: make the second byte 3A.
+    bytes[12] = 0x3a;
+    expect(outcome(() => unpack(shortDigits, bytes))).toMatchObject({ error: { path: ['2'], offset: 12 } });
+    // Field 4 of the binary spec, 12 digits in 6 bytes read two bytes at a time: 3 and 4 bad.
+    const amount = pack(iso8583Binary1987, {
+      mti: '0200',
+      fields: new Map<number, FieldValue>([[4, '000000001250']]),
+    });
+    amount[10 + 3] = 0xa0;
+    amount[10 + 4] = 0x0b;
+    expect(outcome(() => unpack(iso8583Binary1987, amount))).toMatchObject({
+      error: { path: ['4'], offset: 13 },
+    });
+  });
+});
+
+describe('BCD fields packed two digits at a time', () => {
+  it('name the first character the field does not allow, wherever it stands in its pair', () => {
+    for (const [value, position] of [
+      ['12A4', 3],
+      ['1A34', 2],
+      ['A234', 1],
+      ['123A', 4],
+      ['12\u00e94', 3],
+      ['1AA4', 2],
+    ] as const) {
+      const fields = new Map<number, FieldValue>([[13, value]]);
+      expect(outcome(() => pack(iso8583Binary1987, { mti: '0200', fields }))).toMatchObject({
+        error: {
+          code: 'ERR_ISO8583_PACK',
+          message: `cannot pack field 13: character ${position} is not allowed in a numeric field`,
+        },
+      });
+    }
+  });
+});
+
+describe('pack takes the values in number order', () => {
+  it('gives the same bytes whatever order the Map holds its fields in', () => {
+    const fields: [number, FieldValue][] = [
+      [2, '5413330089600010'],
+      [4, '000000001250'],
+      [11, '004217'],
+      [41, 'TERM0001'],
+      [70, '301'],
+    ];
+    for (const spec of [iso8583Ascii1987, iso8583Binary1987]) {
+      const inOrder = toHex(pack(spec, { mti: '0800', fields: new Map(fields) }));
+      const reversed = toHex(pack(spec, { mti: '0800', fields: new Map([...fields].reverse()) }));
+      const shuffled = toHex(
+        pack(spec, {
+          mti: '0800',
+          fields: new Map([fields[2]!, fields[0]!, fields[4]!, fields[1]!, fields[3]!]),
+        }),
+      );
+      expect(reversed).toBe(inOrder);
+      expect(shuffled).toBe(inOrder);
+      expect(unpack(spec, fromHex(inOrder)).fields).toEqual(new Map(fields));
+    }
   });
 });
