@@ -23,8 +23,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver, performance } from 'node:perf_hooks';
 import { AcquirerHost, AcquirerStore } from '@amulet/acquirer';
+import { decodeTokenData, TokenDataId } from '@amulet/contracts';
 import type { Iso8583Message } from '@amulet/iso8583';
 import { iso8583Codec as issuerCodec, listenIssuer } from '@amulet/issuer';
 import { interchangeCodec, MessageLog, NetworkSwitch } from '@amulet/network';
@@ -102,9 +103,131 @@ const benchRules = loadRuleSet({
 
 const benchWorld = { now: () => new Date(), random: (n: number) => new Uint8Array(randomBytes(n)) };
 
+/** One process's figures for a step: where its time went, and the round trips it timed. */
+interface ProcessReport {
+  /** CPU (user + system) per completed authorization of the step, in microseconds. */
+  readonly cpuMs: number;
+  /** Share of the step the event loop was busy (perf_hooks eventLoopUtilization). */
+  readonly busy: number;
+  /** How late a 10 ms timer fired: p99 and worst, in ms (a stall of the loop shows here). */
+  readonly loopDelayP99Ms: number;
+  readonly loopDelayMaxMs: number;
+  readonly gcMs: number;
+  readonly gcMaxMs: number;
+  /** Database transactions and commits (fsyncs) in the step, when the process has a database. */
+  readonly transactions: number;
+  readonly commits: number;
+  /** The JavaScript heap in use at the end of the step, in MB. */
+  readonly heapMb: number;
+  /** Round trips to a peer: count, p50 and p99 in ms. */
+  readonly hops: Readonly<Record<string, readonly [number, number, number]>>;
+  /** Requests to a peer that failed, by transport error code (ERR_TIMEOUT, ERR_TOO_MANY_IN_FLIGHT). */
+  readonly hopFailures: Readonly<Record<string, Readonly<Record<string, number>>>>;
+}
+
+/**
+ * Watches this process's event loop, CPU and garbage collection, and times the round trips of
+ * the clients passed to `timed`; `report()` gives the figures since the last report.
+ */
+function watchProcess() {
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  let gcMs = 0;
+  let gcMaxMs = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      gcMs += entry.duration;
+      gcMaxMs = Math.max(gcMaxMs, entry.duration);
+    }
+  }).observe({ entryTypes: ['gc'] });
+  const hops = new Map<string, number[]>();
+  const hopFailures = new Map<string, Map<string | undefined, number>>();
+  let database: (() => { transactions: number; commits: number }) | undefined;
+  let written = { transactions: 0, commits: 0 };
+  let cpu = process.cpuUsage();
+  let elu = performance.eventLoopUtilization();
+  return {
+    /** The database whose commits the reports count. */
+    database(stats: () => { transactions: number; commits: number }): void {
+      database = stats;
+      written = stats();
+    },
+    timed<M>(name: string, client: TransportClient<M>): TransportClient<M> {
+      const times: number[] = [];
+      hops.set(name, times);
+      const failures = new Map<string | undefined, number>();
+      hopFailures.set(name, failures);
+      return {
+        get metrics() {
+          return client.metrics;
+        },
+        get isConnected() {
+          return client.isConnected;
+        },
+        get inFlight() {
+          return client.inFlight;
+        },
+        connected: () => client.connected(),
+        close: () => client.close(),
+        request: (message, options) => {
+          const started = performance.now();
+          const answer = client.request(message, options);
+          answer.then(
+            () => times.push(performance.now() - started),
+            (error: { code?: string }) => failures.set(error.code, (failures.get(error.code) ?? 0) + 1),
+          );
+          return answer;
+        },
+      };
+    },
+    report(): ProcessReport {
+      const used = process.cpuUsage(cpu);
+      const loop = performance.eventLoopUtilization(elu);
+      const now = database?.() ?? written;
+      const out: ProcessReport = {
+        transactions: now.transactions - written.transactions,
+        commits: now.commits - written.commits,
+        cpuMs: (used.user + used.system) / 1000,
+        busy: Number(loop.utilization.toFixed(3)),
+        loopDelayP99Ms: Number((delay.percentile(99) / 1e6).toFixed(2)),
+        loopDelayMaxMs: Number((delay.max / 1e6).toFixed(2)),
+        gcMs: Number(gcMs.toFixed(1)),
+        gcMaxMs: Number(gcMaxMs.toFixed(2)),
+        heapMb: Math.round(process.memoryUsage().heapUsed / 2 ** 20),
+        hops: Object.fromEntries(
+          [...hops].map(([name, times]) => {
+            times.sort((a, b) => a - b);
+            const at = (q: number) => Number((times[Math.floor(q * (times.length - 1))] ?? 0).toFixed(2));
+            return [name, [times.length, at(0.5), at(0.99)] as const];
+          }),
+        ),
+        hopFailures: Object.fromEntries(
+          [...hopFailures].map(([name, failures]) => [name, Object.fromEntries(failures)]),
+        ),
+      };
+      for (const times of hops.values()) times.length = 0;
+      for (const failures of hopFailures.values()) failures.clear();
+      written = now;
+      delay.reset();
+      gcMs = 0;
+      gcMaxMs = 0;
+      cpu = process.cpuUsage();
+      elu = performance.eventLoopUtilization();
+      return out;
+    },
+  };
+}
+
+const watch = watchProcess();
+/** Children answer `{ report: true }` with their figures since the last one. */
+process.on('message', (m: { report?: true }) => {
+  if (m.report === true) process.send?.({ report: watch.report() });
+});
+
 /** The issuer process: its ISO 8583 port, and card issuance for the bench's cardholders over IPC. */
 async function issuerRole(dir: string): Promise<void> {
   const side = await openIssuerSide({ backend: 'sqlite', world: benchWorld, issuerRules: benchRules, dir });
+  watch.database(() => side.engine.stats());
   const hot = await side.issuer.createAccount({
     cardholderId: 'hot-holder',
     currency: '978',
@@ -150,6 +273,7 @@ async function tokenServiceRole(dir: string, issuerEndpoint: TcpEndpoint): Promi
     dir,
     idv: IssuerIdv.over(toIssuer, benchWorld),
   });
+  watch.database(() => side.store.stats());
   const server = await startAuthorizationServer(side.authorizer);
   process.on('message', async (m: { tokenize?: { card: IssuedCardData; input: AddCardInput }[] }) => {
     if (m.tokenize === undefined) return;
@@ -185,8 +309,8 @@ function ask(proc: ChildProcess, message: unknown): Promise<Record<string, unkno
 
 async function network(tspEndpoint: TcpEndpoint, issuerEndpoint: TcpEndpoint): Promise<void> {
   const options = { maxInFlight: 4096, defaultTimeoutMs: 5000 };
-  const tsp = tcp.connect(tspEndpoint, options);
-  const issuer = tcp.connect(issuerEndpoint, options);
+  const tsp = watch.timed('tsp', tcp.connect(tspEndpoint, options));
+  const issuer = watch.timed('issuer', tcp.connect(issuerEndpoint, options));
   await Promise.all([tsp.connected(), issuer.connected()]);
   const sw = new NetworkSwitch({
     routes: rigRoutes(),
@@ -204,7 +328,11 @@ async function network(tspEndpoint: TcpEndpoint, issuerEndpoint: TcpEndpoint): P
 
 async function acquirer(networkEndpoint: TcpEndpoint, file: string): Promise<void> {
   const store = await AcquirerStore.open({ kind: 'sqlite', file });
-  const client = tcp.connect(networkEndpoint, { maxInFlight: 4096, defaultTimeoutMs: 5000 });
+  watch.database(() => store.stats());
+  const client = watch.timed(
+    'network',
+    tcp.connect(networkEndpoint, { maxInFlight: 4096, defaultTimeoutMs: 5000 }),
+  );
   await client.connected();
   const host = await AcquirerHost.start({ store, network: client, acquiringInstitutionId: ACQUIRER_ID });
   await host.addMerchant({ merchantId: HOT_MERCHANT, nameLocation: 'AMULET HOT SHOP', mcc: '5814' });
@@ -232,6 +360,9 @@ function child(
     mkdirSync(join(profileDir, role), { recursive: true });
     execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(profileDir, role)}`);
   }
+  if (process.env.TRACE_GC_ROLE === role) {
+    execArgv.push('--trace-gc');
+  }
   const proc = fork(import.meta.filename, ['--role', role, ...extra], { execArgv });
   return new Promise((resolve, reject) => {
     proc.once('message', (m) => resolve({ process: proc, message: m as Record<string, unknown> }));
@@ -245,11 +376,7 @@ const endpointOf = (text: string): TcpEndpoint => {
 };
 
 /** Taps made in advance through the kernel against personalized secure elements: valid cryptograms, rising ATCs. */
-async function prepare(
-  cards: readonly ProvisionedCard[],
-  count: number,
-  hot: number,
-): Promise<Iso8583Message[]> {
+async function prepare(cards: readonly ProvisionedCard[], count: number, hot: number): Promise<Uint8Array[]> {
   const ses = cards.map((card, i) => {
     const se = SecureElement.open({
       deviceKey: new Uint8Array(32).fill(1),
@@ -263,7 +390,21 @@ async function prepare(
   });
   const now = new Date();
   const stans = new Array<number>(TERMINALS).fill(0);
-  const out: Iso8583Message[] = [];
+  // The taps wait encoded, packed in large blocks, and are decoded just before they are sent: tens
+  // of thousands of decoded messages (a map, strings, twenty field 55 data objects each) kept for
+  // the whole run made this process's garbage collections long enough to show in the latencies.
+  const out: Uint8Array[] = [];
+  let block = new Uint8Array(0);
+  let used = 0;
+  const keep = (bytes: Uint8Array): void => {
+    if (used + bytes.length > block.length) {
+      block = new Uint8Array(1 << 20);
+      used = 0;
+    }
+    block.set(bytes, used);
+    out.push(block.subarray(used, used + bytes.length));
+    used += bytes.length;
+  };
   let seed = 0x9e3779b9;
   const random = () => {
     seed = (seed * 1664525 + 1013904223) >>> 0;
@@ -273,27 +414,34 @@ async function prepare(
   let warm = 0;
   const date = `${String(now.getUTCFullYear() % 100).padStart(2, '0')}${String(now.getUTCMonth() + 1).padStart(2, '0')}${String(now.getUTCDate()).padStart(2, '0')}`;
   for (let n = 0; n < count; n++) {
-    // Round robin within each group keeps one card's taps far apart, so their ATCs arrive in order.
+    // Round robin within each group keeps one card's taps far apart. Each card also keeps to one
+    // terminal, as a wearable taps at one till at a time: its taps then travel one connection and
+    // reach the token service in ATC order however long the queues grow. Spread over terminals, a
+    // card's next tap could overtake the one before it whenever the acquirer read its connections'
+    // backlogs in a different order than they were written, and the token service rightly refuses
+    // an ATC at or below its high-water mark ('82', EMV Book 2 and DESIGN.md invariant 5).
     const isHot = random() < hot;
     const card = isHot ? CARDS + (warm++ % HOT_CARDS) : cold++ % CARDS;
-    const terminal = isHot ? 0 : 1 + (n % (TERMINALS - 1));
+    const terminal = isHot ? 0 : 1 + (card % (TERMINALS - 1));
     const un = new Uint8Array([n >>> 24, n >>> 16, n >>> 8, n]);
     const amount = 100 + (n % 4000);
     const read = await readCard(ses[card]!, { amount, unpredictableNumber: un, date }, defaultKernelConfig);
     if (read.kind !== 'online') throw new Error(`tap ${n} ended at the terminal: ${read.outcome.reason}`);
     stans[terminal] = (stans[terminal]! % 999_999) + 1;
-    out.push(
-      authorizationRequest(
-        read.card,
-        amount,
-        String(stans[terminal]).padStart(6, '0'),
-        now,
-        {
-          terminalId: `T${String(terminal).padStart(7, '0')}`,
-          merchantId: terminal === 0 ? HOT_MERCHANT : MERCHANT,
-          merchantNameLocation: 'AMULET BENCH',
-        },
-        defaultKernelConfig.currency,
+    keep(
+      interchangeCodec.encode(
+        authorizationRequest(
+          read.card,
+          amount,
+          String(stans[terminal]).padStart(6, '0'),
+          now,
+          {
+            terminalId: `T${String(terminal).padStart(7, '0')}`,
+            merchantId: terminal === 0 ? HOT_MERCHANT : MERCHANT,
+            merchantNameLocation: 'AMULET BENCH',
+          },
+          defaultKernelConfig.currency,
+        ),
       ),
     );
   }
@@ -309,6 +457,7 @@ interface Step {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly p999Ms: number;
+  readonly processes?: Record<string, ProcessReport>;
 }
 
 function summarize(
@@ -334,22 +483,40 @@ function summarize(
 }
 
 const codes = new Map<string, number>();
-async function send(
-  clients: TransportClient<Iso8583Message>[],
-  message: Iso8583Message,
-): Promise<[number, boolean]> {
+/** Declines by field 39 and the token service's reasons (field 48 '04'), e.g. `82 ATC_REPLAY`. */
+const declines = new Map<string, number>();
+/** Taps of each card sent and not yet answered, to tell an ATC refused after an overtaking. */
+const cardInFlight = new Map<string, number>();
+const count = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
+
+async function send(clients: TransportClient<Iso8583Message>[], tap: Uint8Array): Promise<[number, boolean]> {
+  const message = interchangeCodec.decode(tap);
   const terminal = Number((message.fields.get(41) as string).slice(1));
+  const card = message.fields.get(2) as string;
+  const earlierInFlight = cardInFlight.get(card) ?? 0;
+  cardInFlight.set(card, earlierInFlight + 1);
   const started = performance.now();
-  const answer = await clients[terminal]!.request(message, { timeoutMs: 10_000 });
-  const code = String(answer.fields.get(39));
-  codes.set(code, (codes.get(code) ?? 0) + 1);
-  return [performance.now() - started, code === '00'];
+  try {
+    const answer = await clients[terminal]!.request(message, { timeoutMs: 10_000 });
+    const code = String(answer.fields.get(39));
+    count(codes, code);
+    if (code !== '00') {
+      const data = answer.fields.get(48);
+      const reasons = typeof data === 'string' ? decodeTokenData(data).get(TokenDataId.verdictReasons) : '';
+      const overtaken =
+        reasons === 'ATC_REPLAY' ? ` (earlier tap of the card in flight: ${earlierInFlight > 0})` : '';
+      count(declines, `${code} ${reasons ?? ''}${overtaken}`.trim());
+    }
+    return [performance.now() - started, code === '00'];
+  } finally {
+    cardInFlight.set(card, (cardInFlight.get(card) ?? 1) - 1);
+  }
 }
 
 /** Open loop: `rate` requests per second for `seconds`, sent in 2 ms slices whatever the answers do. */
 async function openLoop(
   clients: TransportClient<Iso8583Message>[],
-  queue: Iso8583Message[],
+  queue: Uint8Array[],
   rate: number,
   seconds: number,
 ): Promise<Step> {
@@ -362,10 +529,10 @@ async function openLoop(
   while (offered < total) {
     const due = Math.min(total, Math.floor(((performance.now() - start) / 1000) * rate));
     for (; offered < due; offered++) {
-      const message = queue.shift();
-      if (message === undefined) break;
+      const tap = queue.shift();
+      if (tap === undefined) break;
       pending.push(
-        send(clients, message).then(
+        send(clients, tap).then(
           ([ms, ok]) => {
             latencies.push(ms);
             if (ok) approved++;
@@ -383,7 +550,7 @@ async function openLoop(
 /** Closed loop: `inFlight` requests outstanding at all times until the queue is used up. */
 async function closedLoop(
   clients: TransportClient<Iso8583Message>[],
-  queue: Iso8583Message[],
+  queue: Uint8Array[],
   inFlight: number,
 ): Promise<Step> {
   const latencies: number[] = [];
@@ -392,8 +559,8 @@ async function closedLoop(
   const start = performance.now();
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
-      for (let message = queue.shift(); message !== undefined; message = queue.shift()) {
-        const [ms, ok] = await send(clients, message).catch(() => [Number.NaN, false] as [number, boolean]);
+      for (let tap = queue.shift(); tap !== undefined; tap = queue.shift()) {
+        const [ms, ok] = await send(clients, tap).catch(() => [Number.NaN, false] as [number, boolean]);
         if (!Number.isNaN(ms)) latencies.push(ms);
         if (ok) approved++;
       }
@@ -468,14 +635,46 @@ async function main(): Promise<void> {
     );
     await Promise.all(clients.map((c) => c.connected()));
     await closedLoop(clients, queue.splice(0, 500), 16); // warm-up
+    const roles = { issuer: issuer.process, tsp: tsp.process, network: n.process, acquirer: a.process };
+    /** Every process's figures since the last call; the terminals' are this process's. */
+    const reports = async (): Promise<Record<string, ProcessReport>> => {
+      const out: Record<string, ProcessReport> = { terminals: watch.report() };
+      for (const [role, proc] of Object.entries(roles))
+        out[role] = (await ask(proc, { report: true })).report as ProcessReport;
+      return out;
+    };
+    const measured = async (run: () => Promise<Step>): Promise<Step> => {
+      await reports();
+      const step = await run();
+      return { ...step, processes: await reports() };
+    };
     const steps: Step[] = [];
-    for (const rate of rates) steps.push(await openLoop(clients, queue, rate, seconds));
-    steps.push(await closedLoop(clients, queue.splice(0, saturation), 128));
+    for (const rate of rates) steps.push(await measured(() => openLoop(clients, queue, rate, seconds)));
+    if (saturation > 0)
+      steps.push(await measured(() => closedLoop(clients, queue.splice(0, saturation), 128)));
     console.log('step                    | offered | done   | approved | per s | p50 ms | p99 ms | p99.9 ms');
     for (const s of steps)
       console.log(
         `${s.label.padEnd(23)} | ${String(s.offered).padStart(7)} | ${String(s.completed).padStart(6)} | ${String(s.approved).padStart(8)} | ${String(s.perSecond).padStart(5)} | ${s.p50Ms.toFixed(2).padStart(6)} | ${s.p99Ms.toFixed(2).padStart(6)} | ${s.p999Ms.toFixed(2).padStart(8)}`,
       );
+    console.log(
+      'step                    | process   | CPU µs/auth | busy | loop p99 ms | loop max ms | GC ms | GC max ms | heap MB | auths/commit | round trips (count p50 p99 ms)',
+    );
+    for (const s of steps)
+      for (const [role, r] of Object.entries(s.processes ?? {}))
+        console.log(
+          `${s.label.padEnd(23)} | ${role.padEnd(9)} | ${String(Math.round((r.cpuMs * 1000) / Math.max(1, s.completed))).padStart(11)} | ${r.busy.toFixed(2)} | ${r.loopDelayP99Ms.toFixed(2).padStart(11)} | ${r.loopDelayMaxMs.toFixed(2).padStart(11)} | ${r.gcMs.toFixed(0).padStart(5)} | ${r.gcMaxMs.toFixed(2).padStart(9)} | ${String(r.heapMb).padStart(7)} | ${(r.commits === 0 ? '' : (s.completed / r.commits).toFixed(2)).padStart(12)} | ${Object.entries(
+            r.hops,
+          )
+            .map(
+              ([hop, [n, p50, p99]]) =>
+                `${hop} ${n} ${p50} ${p99}${Object.entries(r.hopFailures[hop] ?? {})
+                  .map(([code, times]) => ` ${code} ${times}`)
+                  .join('')}`,
+            )
+            .join('; ')}`,
+        );
+    if (declines.size > 0) console.log('declines:', Object.fromEntries(declines));
     const check = await ask(issuer.process, { ledger: true });
     console.log(
       JSON.stringify({
@@ -486,6 +685,7 @@ async function main(): Promise<void> {
         hotCards: HOT_CARDS,
         terminals: TERMINALS,
         responseCodes: Object.fromEntries(codes),
+        declines: Object.fromEntries(declines),
         issuerLedger: check.ledger,
         steps,
       }),

@@ -129,6 +129,11 @@ export class AcquirerStore {
     return this.#engine.close();
   }
 
+  /** Transactions run and commits made since open: with group commit, many share one commit. */
+  stats(): { transactions: number; commits: number } {
+    return this.#engine.stats();
+  }
+
   #stamp(): string {
     return this.#now().toISOString();
   }

@@ -29,8 +29,8 @@ export interface LogEntry {
  * each line as JSON text.
  */
 export class MessageLog {
-  /** A ring: `#next` is where the next entry goes once the ring is full (no array shifting). */
-  readonly #entries: LogEntry[] = [];
+  /** A ring: `#next` is where the next line goes once the ring is full (no array shifting). */
+  readonly #lines: Line[] = [];
   #next = 0;
   readonly #max: number;
   readonly #sink: ((line: string) => void) | undefined;
@@ -41,26 +41,23 @@ export class MessageLog {
   }
 
   record(at: number, direction: 'in' | 'out', peer: string, message: Iso8583Message): void {
-    const entry: LogEntry = {
-      at: new Date(at).toISOString(),
-      direction,
-      peer,
-      mti: message.mti,
-      fields: maskedFields(message),
-    };
-    if (this.#entries.length < this.#max) this.#entries.push(entry);
+    // Masked now, so no clear PAN is ever held; the time is formatted only when the log is read.
+    const line: Line = { at, direction, peer, mti: message.mti, fields: maskedFields(message) };
+    if (this.#lines.length < this.#max) this.#lines.push(line);
     else {
-      this.#entries[this.#next] = entry;
+      this.#lines[this.#next] = line;
       this.#next = (this.#next + 1) % this.#max;
     }
-    this.#sink?.(JSON.stringify(entry));
+    if (this.#sink !== undefined) this.#sink(JSON.stringify(entryOf(line)));
   }
 
   /** The entries kept, oldest first. */
   entries(): readonly LogEntry[] {
-    return this.#next === 0
-      ? this.#entries.slice()
-      : [...this.#entries.slice(this.#next), ...this.#entries.slice(0, this.#next)];
+    const lines =
+      this.#next === 0
+        ? this.#lines
+        : [...this.#lines.slice(this.#next), ...this.#lines.slice(0, this.#next)];
+    return lines.map(entryOf);
   }
 
   /** The whole log as JSON lines, what a file sink would hold. */
@@ -70,6 +67,23 @@ export class MessageLog {
       .join('\n');
   }
 }
+
+/** A log line as kept: the entry with its time still a number. */
+interface Line {
+  readonly at: number;
+  readonly direction: 'in' | 'out';
+  readonly peer: string;
+  readonly mti: string;
+  readonly fields: LogEntry['fields'];
+}
+
+const entryOf = (line: Line): LogEntry => ({
+  at: new Date(line.at).toISOString(),
+  direction: line.direction,
+  peer: line.peer,
+  mti: line.mti,
+  fields: line.fields,
+});
 
 /** The fields of a message as the log shows them. */
 export function maskedFields(message: Iso8583Message): Record<string, string | Record<string, string>> {

@@ -59,7 +59,15 @@ export interface NetworkSwitchOptions {
  */
 interface RouteEntry {
   readonly createdAt: number;
-  readonly done: Promise<Iso8583Message>;
+  /** While the authorization is in flight: its answer to come, which a repeat joins. */
+  done: Promise<Iso8583Message> | undefined;
+  /**
+   * Once answered: the answer's own fields (38, 39, 44, 48, 55: what it does not echo), from which
+   * a repeat's answer is made again. Kept instead of the whole answer because routes live for
+   * minutes and there are up to `maxRoutes` of them: a handful of fields is a fraction of the
+   * memory and of the objects the garbage collector must trace (about 1.9 KB a route before).
+   */
+  answered?: readonly (readonly [number, FieldValue])[];
   issuer?: string;
   realPan?: string;
   realExpiry?: string;
@@ -85,6 +93,29 @@ const echoFields = [
   Field.merchantId,
   Field.currencyCode,
 ];
+const echoed = new Set<number>(echoFields);
+
+/**
+ * The fields of an answer beyond those it echoes from its request, their text made flat to keep
+ * (pairs, not an object keyed by field number, whose elements would be as many as the largest).
+ */
+function ownFields(answer: Iso8583Message): [number, FieldValue][] {
+  const own: [number, FieldValue][] = [];
+  for (const [field, value] of answer.fields)
+    if (!echoed.has(field)) own.push([field, typeof value === 'string' ? flat(value) : value]);
+  return own;
+}
+
+/**
+ * `text`, made one flat string before it is kept for minutes. A decoded field longer than a few
+ * characters arrives as a tree of the chunks the codec joined (a V8 cons string): about five
+ * times the memory of the flat text, for the garbage collector to trace on every major
+ * collection. Reading a character flattens it in place.
+ */
+function flat(text: string): string {
+  text.charCodeAt(0);
+  return text;
+}
 
 /**
  * The network switch (DESIGN.md flow 5): routes an 0100 by BIN; a token BIN goes first to the
@@ -183,10 +214,12 @@ export class NetworkSwitch {
   }
 
   async #authorize(request: Iso8583Message): Promise<Iso8583Message> {
-    const key = authorizationKey(request);
+    const key = flat(authorizationKey(request));
     const known = this.#routes.get(key);
-    // A repeat (0101, or a duplicated 0100) joins the first: one effect, the same answer.
-    if (known !== undefined) return known.done;
+    // A repeat (0101, or a duplicated 0100) joins the first: one effect, the same answer (its
+    // echoed fields, ISO 8583:1987 4.3, from the repeat, which carries the same ones).
+    if (known !== undefined)
+      return known.done ?? responseTo(request, echoFields, Object.fromEntries(known.answered ?? []));
     if (this.#tombstones.has(key)) return this.#decline(request, ResponseCode.duplicateTransmission);
     this.#prune();
     let settle!: (answer: Iso8583Message) => void;
@@ -200,6 +233,8 @@ export class NetworkSwitch {
     const answer = await this.#route(request, entry).catch(() =>
       this.#decline(request, ResponseCode.systemMalfunction),
     );
+    entry.answered = ownFields(answer);
+    entry.done = undefined;
     settle(answer);
     return answer;
   }
@@ -230,7 +265,7 @@ export class NetworkSwitch {
         return this.#decline(request, code === '' ? ResponseCode.systemMalfunction : code, {
           [Field.additionalDataPrivate]: verdictData,
         });
-      realPan = text(verdict, Field.pan);
+      realPan = flat(text(verdict, Field.pan));
       tokenData = typeof verdictData === 'string' ? verdictData : undefined;
       toIssuer = editMessage(request, {
         [Field.pan]: realPan,

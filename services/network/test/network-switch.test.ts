@@ -163,6 +163,19 @@ describe('the network switch', () => {
     expect(s.issuer.mtis()).toEqual(['0100']);
   });
 
+  it('a repeat after the answer gets the whole answer again, token data and DPAN included', async () => {
+    const s = await setup();
+    const icc: [number, FieldValue] = [Field.iccData, [{ tag: '9F36', value: fromHex('0001') }]];
+    const first = await s.send(request(DPAN, '000010', 500, '0100', [icc]));
+    const repeat = await s.send(request(DPAN, '000010', 500, '0101', [icc]));
+    expect(text(first, Field.responseCode)).toBe('00');
+    expect(repeat?.mti).toBe(first?.mti);
+    expect([...(repeat?.fields ?? [])]).toEqual([...(first?.fields ?? [])]);
+    expect(text(repeat, Field.pan)).toBe(DPAN);
+    expect(s.tsp.mtis()).toEqual(['0100']);
+    expect(s.issuer.mtis()).toEqual(['0100']);
+  });
+
   it('reversals follow the original to its issuer once; repeats are answered from memory', async () => {
     const s = await setup();
     await s.send(request(PLAIN_PAN, '000005', 700));
