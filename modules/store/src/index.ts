@@ -52,6 +52,12 @@ export type StoreOptions =
       /** Batch concurrent transactions into one commit. Default true. */
       readonly groupCommit?: boolean;
       readonly maxBatch?: number;
+      /**
+       * Reads started in one event-loop turn share one read transaction (see the engine's option
+       * of the same name). Writes are unaffected: every transaction still reads the latest commit,
+       * so `atc.commit` re-checks the token's status and version against what committed. Default false.
+       */
+      readonly sharedReadSnapshots?: boolean;
       readonly now?: Clock;
     }
   | {
@@ -114,6 +120,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
           file: options.file,
           ...(options.groupCommit === undefined ? {} : { groupCommit: options.groupCommit }),
           ...(options.maxBatch === undefined ? {} : { maxBatch: options.maxBatch }),
+          ...(options.sharedReadSnapshots === undefined
+            ? {}
+            : { sharedReadSnapshots: options.sharedReadSnapshots }),
         })
       : await openPostgresEngine(options);
   try {

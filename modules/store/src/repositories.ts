@@ -47,6 +47,10 @@ export abstract class Repository {
   protected stamp(): string {
     return this.now().toISOString();
   }
+  /** `reusable` for this repository's dialect: the statement is built and compiled once. */
+  protected compiled(key: string, build: () => CompiledQuery, parameters: readonly unknown[]): CompiledQuery {
+    return reusable(this.engine.dialect, key, build, parameters);
+  }
 
   /**
    * The end of an ATC commit once the mark was raised: an approval of a token that is not active,
@@ -149,8 +153,13 @@ export class RequestorRepository extends Repository {
   }
 
   async get(trid: string): Promise<TokenRequestor | undefined> {
+    const db = this.db;
     const rows = await this.reader.all<Schema['token_requestors']>(
-      this.db.selectFrom('token_requestors').selectAll().where('trid', '=', trid).compile(),
+      this.compiled(
+        'requestors.get',
+        () => db.selectFrom('token_requestors').selectAll().where('trid', '=', '').compile(),
+        [trid],
+      ),
     );
     const r = rows[0];
     return r && { trid: r.trid, name: r.name, tenant: r.tenant, createdAt: r.created_at };
@@ -202,13 +211,19 @@ export class BinRangeRepository extends Repository {
   }
 
   async listByNetwork(network: string): Promise<TokenBinRange[]> {
+    const db = this.db;
     const rows = await this.reader.all<Schema['token_bin_ranges']>(
-      this.db
-        .selectFrom('token_bin_ranges')
-        .selectAll()
-        .where('network', '=', network)
-        .orderBy('bin_low')
-        .compile(),
+      this.compiled(
+        'bin-ranges.by-network',
+        () =>
+          db
+            .selectFrom('token_bin_ranges')
+            .selectAll()
+            .where('network', '=', '')
+            .orderBy('bin_low')
+            .compile(),
+        [network],
+      ),
     );
     return rows.map((r) => ({
       id: r.id,
@@ -244,13 +259,22 @@ export class IssuerRepository extends Repository {
   }
 
   async get(id: string): Promise<Issuer | undefined> {
+    const db = this.db;
     const rows = await this.reader.all<Schema['issuers']>(
-      this.db.selectFrom('issuers').selectAll().where('id', '=', id).compile(),
+      this.compiled(
+        'issuers.get',
+        () => db.selectFrom('issuers').selectAll().where('id', '=', '').compile(),
+        [id],
+      ),
     );
     const r = rows[0];
     if (r === undefined) return undefined;
     const bins = await this.reader.all<{ bin: string }>(
-      this.db.selectFrom('issuer_bins').select('bin').where('issuer_id', '=', id).orderBy('bin').compile(),
+      this.compiled(
+        'issuers.bins-of',
+        () => db.selectFrom('issuer_bins').select('bin').where('issuer_id', '=', '').orderBy('bin').compile(),
+        [id],
+      ),
     );
     return {
       id: r.id,
@@ -266,8 +290,14 @@ export class IssuerRepository extends Repository {
     check(/^\d{6,11}$/.test(digits), 'a BIN lookup takes 6 to 11 digits');
     const prefixes: string[] = [];
     for (let n = 6; n <= digits.length; n++) prefixes.push(digits.slice(0, n));
+    const db = this.db;
+    // One compiled statement per number of prefixes (1 to 6).
     const rows = await this.reader.all<Schema['issuer_bins']>(
-      this.db.selectFrom('issuer_bins').selectAll().where('bin', 'in', prefixes).compile(),
+      this.compiled(
+        `issuers.by-bin-${prefixes.length}`,
+        () => db.selectFrom('issuer_bins').selectAll().where('bin', 'in', prefixes).compile(),
+        prefixes,
+      ),
     );
     const best = rows.sort((a, b) => b.bin.length - a.bin.length)[0];
     return best && this.get(best.issuer_id);
@@ -349,19 +379,33 @@ export class VaultRepository extends Repository {
     await unique('pan_records', () =>
       this.tx((q) =>
         q.run(
-          this.db
-            .insertInto('pan_records')
-            .values({
-              id: input.id,
-              pan_lookup: input.panLookup,
-              pan_ciphertext: input.panCiphertext,
-              wrapping_key_id: input.wrappingKeyId,
-              wrapped_data_key: input.wrappedDataKey,
-              par: input.par,
-              created_at: at,
-              updated_at: at,
-            })
-            .compile(),
+          this.compiled(
+            'vault.insert-pan-record',
+            () =>
+              this.db
+                .insertInto('pan_records')
+                .values({
+                  id: '',
+                  pan_lookup: new Uint8Array(),
+                  pan_ciphertext: new Uint8Array(),
+                  wrapping_key_id: '',
+                  wrapped_data_key: new Uint8Array(),
+                  par: '',
+                  created_at: '',
+                  updated_at: '',
+                })
+                .compile(),
+            [
+              input.id,
+              input.panLookup,
+              input.panCiphertext,
+              input.wrappingKeyId,
+              input.wrappedDataKey,
+              input.par,
+              at,
+              at,
+            ],
+          ),
         ),
       ),
     );
@@ -376,8 +420,13 @@ export class VaultRepository extends Repository {
   }
 
   private async panRecordWhere(column: 'id' | 'pan_lookup' | 'par', value: string | Uint8Array) {
+    const db = this.db;
     const rows = await this.reader.all<PanRecordTable>(
-      this.db.selectFrom('pan_records').selectAll().where(column, '=', value).compile(),
+      this.compiled(
+        `vault.pan-record-by-${column}`,
+        () => db.selectFrom('pan_records').selectAll().where(column, '=', value).compile(),
+        [value],
+      ),
     );
     return rows[0] && panRecordFromRow(rows[0]);
   }
@@ -438,20 +487,32 @@ export class VaultRepository extends Repository {
     };
     await unique('tokens', () =>
       this.tx(async (q) => {
-        await q.run(this.db.insertInto('tokens').values(row).compile());
+        // The row's keys in the order of the TokenTable literal above: the compiled INSERT binds them so.
         await q.run(
-          this.db
-            .insertInto('token_status_history')
-            .values({
-              token_id: input.id,
-              status_version: 1,
-              from_status: 'none',
-              to_status: input.status,
-              actor: input.actor,
-              reason: 'created',
-              at,
-            })
-            .compile(),
+          this.compiled(
+            'vault.insert-token',
+            () => this.db.insertInto('tokens').values(row).compile(),
+            Object.values(row),
+          ),
+        );
+        await q.run(
+          this.compiled(
+            'vault.insert-history',
+            () =>
+              this.db
+                .insertInto('token_status_history')
+                .values({
+                  token_id: '',
+                  status_version: 0,
+                  from_status: '',
+                  to_status: '',
+                  actor: '',
+                  reason: '',
+                  at: '',
+                })
+                .compile(),
+            [input.id, 1, 'none', input.status, input.actor, 'created', at],
+          ),
         );
       }),
     );
@@ -462,14 +523,20 @@ export class VaultRepository extends Repository {
     column: 'tokens.id' | 'dpan' | 'device_cert_fingerprint' | 'requestor_trid' | 'pan_records.par',
     value: string,
   ): Promise<TokenRecord[]> {
+    const db = this.db;
     const rows = await this.reader.all<TokenTable>(
-      this.db
-        .selectFrom('tokens')
-        .innerJoin('pan_records', 'pan_records.id', 'tokens.pan_record_id')
-        .selectAll('tokens')
-        .where(column, '=', value)
-        .orderBy('tokens.id')
-        .compile(),
+      this.compiled(
+        `vault.tokens-by-${column}`,
+        () =>
+          db
+            .selectFrom('tokens')
+            .innerJoin('pan_records', 'pan_records.id', 'tokens.pan_record_id')
+            .selectAll('tokens')
+            .where(column, '=', value)
+            .orderBy('tokens.id')
+            .compile(),
+        [value],
+      ),
     );
     return rows.map(tokenFromRow);
   }
@@ -859,8 +926,13 @@ export class AuditRepository extends Repository {
     return this.tx(async (q) => {
       // One appender at a time on PostgreSQL; SQLite has one writer already.
       if (this.pg) await q.exec('SELECT pg_advisory_xact_lock(7406212)');
+      const db = this.db;
       const last = await q.all<{ seq: number; hash: string }>(
-        this.db.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).compile(),
+        this.compiled(
+          'audit.head',
+          () => db.selectFrom('audit_log').select(['seq', 'hash']).orderBy('seq', 'desc').limit(1).compile(),
+          [1],
+        ),
       );
       const head = last[0];
       const unhashed = {
@@ -874,19 +946,33 @@ export class AuditRepository extends Repository {
       };
       const entry: AuditEntry = { ...unhashed, hash: auditHash(unhashed) };
       await q.run(
-        this.db
-          .insertInto('audit_log')
-          .values({
-            seq: entry.seq,
-            at: entry.at,
-            actor: entry.actor,
-            action: entry.action,
-            subject: entry.subject,
-            details: JSON.stringify(entry.details),
-            prev_hash: entry.prevHash,
-            hash: entry.hash,
-          })
-          .compile(),
+        this.compiled(
+          'audit.append',
+          () =>
+            db
+              .insertInto('audit_log')
+              .values({
+                seq: 0,
+                at: '',
+                actor: '',
+                action: '',
+                subject: '',
+                details: '',
+                prev_hash: '',
+                hash: '',
+              })
+              .compile(),
+          [
+            entry.seq,
+            entry.at,
+            entry.actor,
+            entry.action,
+            entry.subject,
+            JSON.stringify(entry.details),
+            entry.prevHash,
+            entry.hash,
+          ],
+        ),
       );
       return entry;
     });

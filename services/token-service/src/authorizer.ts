@@ -13,7 +13,7 @@ import { type Hsm, isVerificationFailure } from '@amulet/hsm';
 import { createMessage, type FieldValue, getText, getTlv, type Iso8583Message } from '@amulet/iso8583';
 import { coveredTerminalTags, cryptogramData, type SupportedCvn } from '@amulet/secure-element';
 import type { AuthorizationView, Store } from '@amulet/store';
-import { findTag, type TlvNode } from '@amulet/tlv';
+import type { TlvNode } from '@amulet/tlv';
 import type { CardProtection } from './card-protection.ts';
 import { tokenDataOf } from './idv.ts';
 import type { World } from './world.ts';
@@ -89,16 +89,31 @@ interface IccData {
   readonly terminal: Map<string, Uint8Array>;
 }
 
+/** The tags a validation reads from field 55: the cryptogram's inputs and the terminal data it covers. */
+const ICC_TAGS: ReadonlySet<string> = new Set(['9F26', '9F36', '9F10', '82', ...coveredTerminalTags]);
+
+/**
+ * The first value of each wanted tag, depth-first in document order (what `findTag` returns for
+ * each), found in one walk of the field 55 tree instead of one walk per tag.
+ */
+function collectTags(nodes: readonly TlvNode[], into: Map<string, Uint8Array | undefined>): void {
+  for (const node of nodes) {
+    if (ICC_TAGS.has(node.tag) && !into.has(node.tag)) into.set(node.tag, node.value);
+    if (node.children !== undefined) collectTags(node.children, into);
+  }
+}
+
 function iccDataOf(nodes: readonly TlvNode[]): IccData | undefined {
-  const value = (tag: string): Uint8Array | undefined => findTag(nodes, tag)?.value;
-  const arqc = value('9F26');
-  const atc = value('9F36');
-  const iad = value('9F10');
-  const aip = value('82');
+  const found = new Map<string, Uint8Array | undefined>();
+  collectTags(nodes, found);
+  const arqc = found.get('9F26');
+  const atc = found.get('9F36');
+  const iad = found.get('9F10');
+  const aip = found.get('82');
   if (arqc?.length !== 8 || atc?.length !== 2 || iad === undefined || aip?.length !== 2) return undefined;
   const terminal = new Map<string, Uint8Array>();
   for (const tag of coveredTerminalTags) {
-    const v = value(tag);
+    const v = found.get(tag);
     if (v !== undefined) terminal.set(tag, v);
   }
   return { arqc, atc, iad, aip, terminal };

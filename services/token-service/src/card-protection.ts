@@ -47,7 +47,11 @@ export class CardProtection {
     });
   }
 
-  async protect(card: CardSecret): Promise<ProtectedCard> {
+  /**
+   * Encrypts a card under a fresh data key. `panLookup`, when the caller already computed
+   * `lookup(card.pan)`, saves the HSM a second CMAC of the same PAN.
+   */
+  async protect(card: CardSecret, panLookup?: Uint8Array): Promise<ProtectedCard> {
     const dataKey = await this.hsm.generateDataKey({ kekId: this.keys.kekId, length: 32 });
     try {
       const nonce = this.world.random(12);
@@ -58,7 +62,7 @@ export class CardProtection {
         cipher.final(),
       ]);
       return {
-        panLookup: await this.lookup(card.pan),
+        panLookup: panLookup ?? (await this.lookup(card.pan)),
         panCiphertext: new Uint8Array(Buffer.concat([nonce, body, cipher.getAuthTag()])),
         wrappingKeyId: dataKey.kekId,
         wrappedDataKey: dataKey.wrapped,

@@ -16,9 +16,10 @@ import { DeviceCertificates, type DeviceCheck, type DeviceTrustConfig } from './
 import type { IdvDecision, IdvGateway, IdvRequest } from './idv.ts';
 import { maskPan } from './mask.ts';
 import { isPan, networkOf, newDpan, newPar } from './numbers.ts';
+import { OrderedIds } from './ordered-ids.ts';
 import { eventTypeOf, type LifecycleAction, nextStatus } from './token-lifecycle.ts';
 import { TokenServiceError } from './token-service-error.ts';
-import { newId, type World } from './world.ts';
+import type { World } from './world.ts';
 
 /** The card profile the tokens of one network are issued with. */
 export interface NetworkProfile {
@@ -118,6 +119,8 @@ export class TokenService {
   readonly cards: CardProtection;
   readonly #options: TokenServiceOptions;
   readonly #devices: DeviceCertificates;
+  /** Ids of the rows a tokenization writes (PAN record, token, event): in creation order, see OrderedIds. */
+  readonly #ids: OrderedIds;
 
   constructor(options: TokenServiceOptions) {
     this.#options = options;
@@ -126,6 +129,7 @@ export class TokenService {
     this.world = options.world;
     this.cards = new CardProtection(options.hsm, options.keys, options.world);
     this.#devices = new DeviceCertificates(options.deviceTrust);
+    this.#ids = new OrderedIds(options.world);
   }
 
   // ---- Configuration ----
@@ -193,9 +197,10 @@ export class TokenService {
     const newRecord =
       panRecord === undefined
         ? {
-            id: newId(this.world, 'pan'),
+            id: this.#ids.next('pan'),
             par: newPar(this.world, this.#options.binControllerId),
-            ...(await this.cards.protect({ pan: card.pan, expiry: card.expiry })),
+            // The lookup computed above is this PAN's: one CMAC in the HSM, not two.
+            ...(await this.cards.protect({ pan: card.pan, expiry: card.expiry }, lookup)),
           }
         : undefined;
     const range = ranges[0] as TokenBinRange;
@@ -207,7 +212,7 @@ export class TokenService {
       // Never equal to any PAN in the vault (the keyed hash finds it without decrypting anything).
       if ((await this.store.vault.findPanRecordByLookup(await this.cards.lookup(dpan))) !== undefined)
         continue;
-      const tokenId = newId(this.world, 'tok');
+      const tokenId = this.#ids.next('tok');
       try {
         const view = await this.store.transaction(async (tx) => {
           const record =
@@ -535,7 +540,7 @@ export class TokenService {
     data: Record<string, unknown>,
   ): Promise<void> {
     await tx.webhooks.raise({
-      id: newId(this.world, 'evt'),
+      id: this.#ids.next('evt'),
       requestorTrid,
       eventType,
       payload: { type: eventType, tokenId, at: this.world.now().toISOString(), data },

@@ -263,7 +263,8 @@ export async function openTestStore(kind: 'sqlite' | 'postgres', now: () => Date
   if (kind === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'amulet-tsp-'));
     const file = join(dir, 'vault.db');
-    const store = await openStore({ kind: 'sqlite', file, now });
+    // One read snapshot per event-loop turn: the authorization's commit re-reads status and version.
+    const store = await openStore({ kind: 'sqlite', file, now, sharedReadSnapshots: true });
     const { readFileSync, existsSync } = await import('node:fs');
     const files = [file, `${file}-wal`, `${file}-shm`];
     return {

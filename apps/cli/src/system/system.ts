@@ -278,7 +278,14 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
       ['imk-mastercard', { algorithm: 'tdes', length: 16, usage: 'imk-ac' }],
     ] as const)
       if (!(await hasKey(tspHsm, keyId))) await tspHsm.generateKey({ keyId, ...input });
-    const tspStore: Store = await openStore({ ...storeOptions(options, 'tsp'), now });
+    const tspOptions = storeOptions(options, 'tsp');
+    // On SQLite the token service's reads share one read snapshot per event-loop turn; its writes
+    // (the ATC commit re-checks status and version) still see the latest commit (docs/store.md).
+    const tspStore: Store = await openStore({
+      ...tspOptions,
+      ...(tspOptions.kind === 'sqlite' ? { sharedReadSnapshots: true } : {}),
+      now,
+    });
     closers.push(() => tspStore.close());
     const idv = new Iso8583IdvGateway(world, { institutionId: '99990001', timeoutMs: 5000 });
     closers.push(() => idv.close());

@@ -279,6 +279,7 @@ export async function openTokenServiceSide(
             kind: 'sqlite',
             file: tspDb.sqliteFile,
             groupCommit: options.groupCommit ?? true,
+            sharedReadSnapshots: true,
             now: world.now,
           })
         : await openStore({ kind: 'postgres', ...tspDb.postgres!, max: 12, now: world.now });
