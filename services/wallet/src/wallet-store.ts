@@ -137,10 +137,11 @@ export class WalletStore {
       options.kind === 'sqlite'
         ? openSqliteEngine({
             file: options.file,
-            // Requests handled in one event-loop turn share a read snapshot (one WAL read lock).
-            // The wallet's own commits end it; a write to wallet.db by another process may be
-            // seen one turn late.
+            // Reads share a read snapshot (one WAL read lock) for up to a millisecond, across
+            // event-loop turns; the wallet's own commits end it first, so a request sees every
+            // answered write. A write to wallet.db by another process may be seen a millisecond late.
             sharedReadSnapshots: true,
+            readSnapshotMs: 1,
             ...(options.groupCommit === undefined ? {} : { groupCommit: options.groupCommit }),
           })
         : await openPostgresEngine(options);
