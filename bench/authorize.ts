@@ -34,7 +34,12 @@ import { loadRuleSet } from '@amulet/risk';
 import { inProcessTransport, memoryBlobStore, memoryCounter, SecureElement } from '@amulet/secure-element';
 import { authorizationRequest, defaultKernelConfig, readCard } from '@amulet/terminal';
 import { startAuthorizationServer } from '@amulet/token-service';
-import { createTcpTransport, type TcpEndpoint, type TransportClient } from '@amulet/transport';
+import {
+  createTcpTransport,
+  interceptRequests,
+  type TcpEndpoint,
+  type TransportClient,
+} from '@amulet/transport';
 import {
   type AddCardInput,
   type IssuedCardData,
@@ -160,28 +165,15 @@ function watchProcess() {
       hops.set(name, times);
       const failures = new Map<string | undefined, number>();
       hopFailures.set(name, failures);
-      return {
-        get metrics() {
-          return client.metrics;
-        },
-        get isConnected() {
-          return client.isConnected;
-        },
-        get inFlight() {
-          return client.inFlight;
-        },
-        connected: () => client.connected(),
-        close: () => client.close(),
-        request: (message, options) => {
-          const started = performance.now();
-          const answer = client.request(message, options);
-          answer.then(
-            () => times.push(performance.now() - started),
-            (error: { code?: string }) => failures.set(error.code, (failures.get(error.code) ?? 0) + 1),
-          );
-          return answer;
-        },
-      };
+      return interceptRequests(client, (message, options) => {
+        const started = performance.now();
+        const answer = client.request(message, options);
+        answer.then(
+          () => times.push(performance.now() - started),
+          (error: { code?: string }) => failures.set(error.code, (failures.get(error.code) ?? 0) + 1),
+        );
+        return answer;
+      });
     },
     report(): ProcessReport {
       const used = process.cpuUsage(cpu);

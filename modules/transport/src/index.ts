@@ -3,6 +3,7 @@ export { type Clock, systemClock, type TimerHandle } from './clock.ts';
 export { encodeFrame, type FrameOptions } from './encode-frame.ts';
 export { type DelayDistribution, type Faults, maxFaultDelayMs } from './fault-plan.ts';
 export { FrameDecoder } from './frame-decoder.ts';
+export { interceptRequests } from './intercept-requests.ts';
 export { defaultLengthHeader, defaultMaxFrameBytes, type LengthHeader } from './length-header.ts';
 export { ManualClock } from './manual-clock.ts';
 export {

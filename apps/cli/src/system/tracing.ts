@@ -1,6 +1,6 @@
 import { interchangeSpec } from '@amulet/contracts';
 import type { Iso8583Message } from '@amulet/iso8583';
-import type { TransportClient } from '@amulet/transport';
+import { interceptRequests, type TransportClient } from '@amulet/transport';
 import type { Trace } from '../demo/trace.ts';
 
 /**
@@ -14,23 +14,10 @@ export function tracedClient(
   to: string,
 ): TransportClient<Iso8583Message> {
   if (trace === undefined) return client;
-  return {
-    get metrics() {
-      return client.metrics;
-    },
-    get isConnected() {
-      return client.isConnected;
-    },
-    get inFlight() {
-      return client.inFlight;
-    },
-    async request(message, options) {
-      trace.iso8583(interchangeSpec, from, to, message);
-      const answer = await client.request(message, options);
-      trace.iso8583(interchangeSpec, to, from, answer);
-      return answer;
-    },
-    connected: () => client.connected(),
-    close: () => client.close(),
-  };
+  return interceptRequests(client, async (message, options) => {
+    trace.iso8583(interchangeSpec, from, to, message);
+    const answer = await client.request(message, options);
+    trace.iso8583(interchangeSpec, to, from, answer);
+    return answer;
+  });
 }
