@@ -52,7 +52,7 @@ const icc: TlvNode[] = [
 ].map(([tag, value]) => ({ tag: tag!, value: fromHex(value!) }));
 
 const textFields: [number, string][] = [
-  [2, '5413330089600010'],
+  [2, '5413330089600010'], // a published EMV test card number, never a real card
   [3, '000000'],
   [4, '000000001250'],
   [7, '0314101530'],

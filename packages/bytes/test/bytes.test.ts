@@ -7,6 +7,7 @@ import {
   constantTimeEqual,
   fromHex,
   isHex,
+  orderedId,
   toHex,
   xor,
 } from '../src/index.ts';
@@ -50,6 +51,27 @@ describe('hex', () => {
         }
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+describe('orderedId', () => {
+  it('is the prefix, 12 hex digits of milliseconds and the random part in lower-case hex', () => {
+    expect(orderedId('tok', 0x18f_0000_abcd, fromHex('00FF10'))).toBe('tok_018f0000abcd00ff10');
+    expect(orderedId('au', -5, new Uint8Array(1))).toBe('au_00000000000000');
+  });
+
+  it('sorts as the times do, whatever the random parts', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 2 ** 47 }),
+        fc.integer({ min: 1, max: 2 ** 20 }),
+        fc.uint8Array({ minLength: 6, maxLength: 6 }),
+        fc.uint8Array({ minLength: 6, maxLength: 6 }),
+        (at, later, a, b) => {
+          expect(orderedId('evt', at, a) < orderedId('evt', at + later, b)).toBe(true);
+        },
+      ),
     );
   });
 });

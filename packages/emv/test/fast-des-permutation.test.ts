@@ -15,6 +15,9 @@ import { INITIAL_PERMUTATION, PERMUTED_CHOICE_1 } from '../src/fast/des-tables.t
 /** Bit n (1-based from the left) of the 64-bit value held as two words. */
 const bitOf = (hi: number, lo: number, n: number) => (n <= 32 ? hi >>> (32 - n) : lo >>> (64 - n)) & 1;
 
+/** The 64-bit value, as two words, whose only set bit is bit n (1-based from the left). */
+const onlyBit = (n: number): [number, number] => (n <= 32 ? [1 << (32 - n), 0] : [0, 1 << (64 - n)]);
+
 /** IP straight from the standard's table, one bit at a time. */
 function referenceIp(hi: number, lo: number): [number, number] {
   const out = [0, 0];
@@ -38,8 +41,7 @@ const word = fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 });
 describe('DES initial permutation by bit exchanges (FIPS 46-3)', () => {
   it('moves every single input bit where the standard table says', () => {
     for (let n = 1; n <= 64; n++) {
-      const hi = n <= 32 ? 1 << (32 - n) : 0;
-      const lo = n > 32 ? 1 << (64 - n) : 0;
+      const [hi, lo] = onlyBit(n);
       desInitialPermutationWords(hi, lo);
       expect([desState[0], desState[1]]).toEqual(referenceIp(hi, lo));
     }
@@ -62,8 +64,7 @@ describe('DES initial permutation by bit exchanges (FIPS 46-3)', () => {
 describe('DES permuted choice 1 by bit exchanges (FIPS 46-3)', () => {
   it('moves every single key bit where the standard table says, and drops the parity bits', () => {
     for (let n = 1; n <= 64; n++) {
-      const hi = n <= 32 ? 1 << (32 - n) : 0;
-      const lo = n > 32 ? 1 << (64 - n) : 0;
+      const [hi, lo] = onlyBit(n);
       desPermutedChoice1(hi, lo);
       expect([desKeyHalves[0], desKeyHalves[1]]).toEqual(referencePc1(hi, lo));
     }

@@ -1,4 +1,4 @@
-import { toHex } from '@amulet/bytes';
+import { orderedId, toHex } from '@amulet/bytes';
 
 /** Where the issuer's randomness comes from: `length` bytes per call. Injected, so runs replay. */
 export type RandomBytes = (length: number) => Uint8Array;
@@ -25,11 +25,6 @@ export function newId(random: RandomBytes, prefix: string): string {
  */
 export function newOrderedId(random: RandomBytes, prefix: string, atMs: number): string {
   return orderedId(prefix, atMs, random(8));
-}
-
-function orderedId(prefix: string, atMs: number, randomPart: Uint8Array): string {
-  const time = Math.max(0, Math.floor(atMs)).toString(16).padStart(12, '0').slice(-12);
-  return `${prefix}_${time}${toHex(randomPart).toLowerCase()}`;
 }
 
 /** `count` decimal digits, each uniform (rejection sampling keeps bytes 250-255 from biasing). */
