@@ -41,7 +41,7 @@ export {
   type StatusResult,
   VaultRepository,
 } from './repositories.ts';
-export { findClearPans, luhnValid, type PanHit } from './scanner.ts';
+export { findClearPans, luhnValid, outsideHexWords, type PanHit } from './scanner.ts';
 export { TokenCardRepository, WebhookRepository } from './tsp-repositories.ts';
 export type * from './types.ts';
 

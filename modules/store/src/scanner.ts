@@ -41,5 +41,27 @@ export function findClearPans(bytes: Uint8Array): PanHit[] {
   return hits;
 }
 
+const isHexByte = (b: number | undefined): boolean =>
+  b !== undefined && ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66));
+
+/**
+ * Drops the hits that sit inside a hexadecimal word of 32 characters or more with a letter in it.
+ * A SHA-256 digest or a random identifier in hex holds a Luhn-valid run of 13+ digits now and then
+ * by chance (about one 13-digit run in ten passes the check), which is not a card number. A PAN
+ * glued to such a word is dropped too, so a caller that filters this way also searches for the
+ * card numbers it knows, wherever they stand.
+ */
+export function outsideHexWords(bytes: Uint8Array, hits: readonly PanHit[]): PanHit[] {
+  return hits.filter((hit) => {
+    let start = hit.offset;
+    let end = hit.offset + hit.digits.length;
+    while (isHexByte(bytes[start - 1])) start--;
+    while (isHexByte(bytes[end])) end++;
+    if (end - start < 32) return true;
+    for (let i = start; i < end; i++) if (bytes[i]! > 0x39) return false;
+    return true;
+  });
+}
+
 /** ISO/IEC 7812-1 Annex B, from @amulet/emv; kept under this name for the store's callers. */
 export { isLuhnValid as luhnValid };

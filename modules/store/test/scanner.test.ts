@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { findClearPans, luhnValid, openStore } from '../src/index.ts';
+import { findClearPans, luhnValid, openStore, outsideHexWords } from '../src/index.ts';
 
 const ascii = (s: string): Uint8Array => new TextEncoder().encode(s);
 
@@ -78,3 +78,38 @@ describe('findClearPans', () => {
     }
   });
 });
+
+describe('outsideHexWords', () => {
+  const pan = '4111111111111111';
+  const kept = (text: string): number[] => {
+    const bytes = ascii(text);
+    return outsideHexWords(bytes, findClearPans(bytes)).map((hit) => hit.offset);
+  };
+
+  it('drops a run inside a hexadecimal word of 32 characters or more with a letter in it', () => {
+    expect(kept(`h=ab${pan}${'c'.repeat(14)};`)).toEqual([]);
+    expect(kept(`h=AB${pan}${'C'.repeat(14)};`)).toEqual([]);
+  });
+
+  it('keeps a run among words, in a short hex word, or in a long run of digits alone', () => {
+    expect(kept(`"id":"${pan}"`)).toEqual([6]);
+    expect(kept(`ab${pan}cd`)).toEqual([2]);
+    expect(kept(`x${pan}${'0'.repeat(20)}x`).length).toBeGreaterThan(0);
+    // A letter outside a-f ends the word: "g" and "z" are not hexadecimal.
+    expect(kept(`zz${pan}${'g'.repeat(20)}`)).toEqual([2]);
+  });
+
+  it('drops nothing from bytes without hexadecimal letters', () => {
+    fc.assert(
+      fc.property(noDigitBytes, panLike, noDigitBytes, (head, p, tail) => {
+        const clean = (b: Uint8Array) => b.map((x) => (isHexLetter(x) ? 0x2e : x));
+        const bytes = new Uint8Array([...clean(head), ...ascii(p), ...clean(tail)]);
+        expect(outsideHexWords(bytes, findClearPans(bytes))).toEqual(findClearPans(bytes));
+      }),
+    );
+  });
+});
+
+function isHexLetter(b: number): boolean {
+  return (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66);
+}

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { findClearPans } from '@amulet/store';
+import { findClearPans, outsideHexWords } from '@amulet/store';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { attestationContext } from '../src/index.ts';
 import { type StoreHarness, sqliteHarness } from './helpers/databases.ts';
@@ -75,25 +75,6 @@ describe('zero knowledge: the wallet never holds a PAN, DPAN or CVV', () => {
     await h?.close();
     await db?.teardown();
   });
-
-  /**
-   * Drops the digit runs that sit inside a hexadecimal word of 32 characters or more with a letter
-   * in it: a SHA-256 digest or a random identifier holds a 15-digit Luhn-valid run now and then by
-   * chance (about one run in ten is Luhn-valid). The exact PANs and DPANs are searched for below
-   * wherever they stand, so this leaves no card number of the test unsearched.
-   */
-  function outsideHexWords(bytes: Uint8Array, hits: { offset: number; digits: string }[]) {
-    const isHex = (b: number | undefined) =>
-      b !== undefined && ((b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x46) || (b >= 0x61 && b <= 0x66));
-    return hits.filter((hit) => {
-      let start = hit.offset;
-      let end = hit.offset + hit.digits.length;
-      while (isHex(bytes[start - 1])) start--;
-      while (isHex(bytes[end])) end++;
-      const word = Buffer.from(bytes.subarray(start, end)).toString('latin1');
-      return !(word.length >= 32 && /[a-fA-F]/.test(word));
-    });
-  }
 
   function surfaces(): { name: string; bytes: Uint8Array }[] {
     const files = readdirSync(db.dir!).map((f) => ({
