@@ -6,6 +6,9 @@
  * Ciphertexts and lookup hashes are random bytes of realistic size: this measures the store, not
  * the HSM. Work is submitted by a fixed number of concurrent callers (`in flight`), each starting
  * its next operation when the previous one resolves (after its commit).
+ * Then reads: a query returning 3 rows of 14 columns, through the engine (which builds the row
+ * objects from the driver's raw arrays) and through better-sqlite3's own row objects, alternated in
+ * rounds in one run; µs per query, medians of the rounds.
  * Run with `npm run bench:store` (or `npx tsx bench/store.ts`).
  */
 import { randomBytes } from 'node:crypto';
@@ -13,7 +16,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { luhnValid, openStore, type Store } from '../modules/store/src/index.ts';
+import Database from 'better-sqlite3';
+import { sql } from 'kysely';
+import { luhnValid, openSqliteEngine, openStore, type Store } from '../modules/store/src/index.ts';
 
 function dpan(n: number): string {
   const body = `489537${String(n).padStart(9, '0')}`;
@@ -63,9 +68,54 @@ function tokenize(store: Store, trid: string): Promise<string> {
   });
 }
 
+/** µs per 3-row query of 14 columns: the engine's reader against the driver's row objects. */
+async function rowReads(dir: string): Promise<{ engineUs: number; driverUs: number }> {
+  const file = join(dir, 'rows.db');
+  const engine = openSqliteEngine({ file });
+  await engine.transaction(async (q) => {
+    await q.exec(`CREATE TABLE cards (id TEXT PRIMARY KEY, tenant_id TEXT NOT NULL, user_id TEXT NOT NULL,
+      device_id TEXT NOT NULL, token_reference TEXT NOT NULL, last4 TEXT NOT NULL, network TEXT NOT NULL,
+      art_url TEXT NOT NULL, issuer_name TEXT NOT NULL, status TEXT NOT NULL, is_default INTEGER NOT NULL,
+      version INTEGER NOT NULL, created_at TEXT NOT NULL, updated_at TEXT NOT NULL)`);
+    await q.exec('CREATE INDEX cards_owner ON cards (tenant_id, user_id, created_at)');
+    for (let u = 0; u < 50; u++)
+      for (let c = 0; c < 3; c++) {
+        const at = new Date(Date.UTC(2026, 0, 1, 0, 0, c)).toISOString();
+        await q.run(
+          sql`INSERT INTO cards VALUES (${`crd_${u}_${c}`}, 'ten_bench', ${`usr_${u}`}, ${`dev_${u}`},
+            ${`tok_${u}_${c}`}, '0004', 'visa', 'https://art.invalid/visa.png', 'Bench Bank', 'active',
+            ${c === 0 ? 1 : 0}, 0, ${at}, ${at})`.compile(engine.db),
+        );
+      }
+    return undefined;
+  });
+  const text = "SELECT * FROM cards WHERE tenant_id = 'ten_bench' AND user_id = ? ORDER BY created_at";
+  const users = Array.from({ length: 50 }, (_, u) => `usr_${u}`);
+  const queries = users.map((u) => sql.raw(text.replace('?', `'${u}'`)).compile(engine.db));
+  const driver = new Database(file, { readonly: true });
+  const statements = users.map((u) => driver.prepare(text.replace('?', `'${u}'`)));
+  const count = 50_000;
+  const time = async (read: (i: number) => unknown): Promise<number> => {
+    const start = performance.now();
+    for (let i = 0; i < count; i++) await read(i);
+    return ((performance.now() - start) * 1000) / count;
+  };
+  const engineRounds: number[] = [];
+  const driverRounds: number[] = [];
+  for (let round = 0; round < 5; round++) {
+    engineRounds.push(await time((i) => engine.read.all(queries[i % 50]!)));
+    driverRounds.push(await time(async (i) => statements[i % 50]!.all()));
+  }
+  driver.close();
+  await engine.close();
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  return { engineUs: median(engineRounds), driverUs: median(driverRounds) };
+}
+
 async function run(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'amulet-bench-store-'));
   const rows: { name: string; inFlight: number; count: number; perSecond: number; commits: number }[] = [];
+  let reads = { engineUs: 0, driverUs: 0 };
   try {
     const trid = '40000000001';
     const plans = [
@@ -115,6 +165,7 @@ async function run(): Promise<void> {
       }
       await store.close();
     }
+    reads = await rowReads(dir);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -127,10 +178,14 @@ async function run(): Promise<void> {
       `${r.name.padEnd(34)}${String(r.inFlight).padStart(10)}${String(r.count).padStart(8)}${Math.round(r.perSecond).toString().padStart(10)}${String(r.commits).padStart(9)}`,
     );
   console.log(
+    `3 rows of 14 columns: ${reads.engineUs.toFixed(2)} µs per query through the engine, ${reads.driverUs.toFixed(2)} µs with the driver's row objects`,
+  );
+  console.log(
     JSON.stringify({
       bench: 'store',
       dialect: 'sqlite',
       results: rows.map((r) => ({ ...r, perSecond: Math.round(r.perSecond) })),
+      rowReads: { engineUs: +reads.engineUs.toFixed(2), driverUs: +reads.driverUs.toFixed(2) },
     }),
   );
 }
