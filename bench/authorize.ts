@@ -20,7 +20,6 @@
  * `node --cpu-prof` (profiles in --profile-dir, default a temporary directory). Prints a table and one JSON line.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -50,6 +49,7 @@ import {
   personalize,
 } from '../apps/terminal/test/support/parties.ts';
 import { rigRoutes } from '../apps/terminal/test/support/rig.ts';
+import { randomPool } from '../packages/bytes/src/index.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {
@@ -107,7 +107,7 @@ const benchRules = loadRuleSet({
   ],
 });
 
-const benchWorld = { now: () => new Date(), random: (n: number) => new Uint8Array(randomBytes(n)) };
+const benchWorld = { now: () => new Date(), random: randomPool() };
 
 /** One process's figures for a step: where its time went, and the round trips it timed. */
 interface ProcessReport {

@@ -6,10 +6,13 @@
  * the session key, then the MAC, for a different PAN and ATC each time (1,024 inputs cycled).
  * Beside them, single-block rates: node:crypto with a reused context and with a new context per
  * call, and the table-driven ciphers with a precomputed schedule and with a new one per call.
+ * Last, 14-byte random draws (an approval's identifiers): one CSPRNG call each, and from
+ * @amulet/bytes' randomPool (one call per 4 KiB).
  * Run with `npm run bench:crypto`; prints a table and one JSON line.
  */
-import { createCipheriv } from 'node:crypto';
+import { createCipheriv, randomBytes as csprngBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { randomPool } from '../packages/bytes/src/index.ts';
 import {
   aes128EncryptBlock,
   aes128KeySchedule,
@@ -157,6 +160,12 @@ const blockRows: Row[] = [
   ),
 ];
 
+const pool = randomPool();
+const randomRows: Row[] = [
+  measure('random 14 bytes, one CSPRNG call each', () => new Uint8Array(csprngBytes(14))),
+  measure('random 14 bytes, from randomPool', () => pool(14)),
+];
+
 const pad = (text: string | number, width: number) => String(text).padStart(width);
 console.log(
   `Full cryptogram verifications per second, one core (IMK -> ICC MK -> session key -> MAC -> compare), ${DATA_LENGTH}-byte data`,
@@ -171,6 +180,9 @@ for (const row of verificationRows) {
 console.log('');
 console.log('single block                             |  blocks/s');
 for (const row of blockRows) console.log(`${row.name.padEnd(40)} | ${pad(row.perSecond, 9)}`);
+console.log('');
+console.log('random draw                              |   draws/s');
+for (const row of randomRows) console.log(`${row.name.padEnd(40)} | ${pad(row.perSecond, 9)}`);
 console.log(
   JSON.stringify({
     bench: 'crypto',
@@ -186,5 +198,6 @@ console.log(
       targetMet: row.fast.perSecond >= TARGET_PER_SECOND,
     })),
     blocks: blockRows.map((row) => ({ name: row.name, perSecond: row.perSecond })),
+    randomDraws: randomRows.map((row) => ({ name: row.name, perSecond: row.perSecond })),
   }),
 );

@@ -23,6 +23,7 @@ import {
   postgresConnectionDefaults,
 } from '../modules/store/src/index.ts';
 import { createTcpTransport } from '../modules/transport/src/index.ts';
+import { randomPool } from '../packages/bytes/src/index.ts';
 import { Field, interchangeSpec } from '../packages/contracts/src/index.ts';
 import { createMessage, type FieldValue, type Iso8583Message } from '../packages/iso8583/src/index.ts';
 import { ensureIssuerKeys, Issuer, iso8583Codec, listenIssuer } from '../services/issuer/src/index.ts';
@@ -49,7 +50,7 @@ const issuer = await Issuer.open({
   hsm,
   keys: await ensureIssuerKeys(hsm),
   now: () => new Date(),
-  random: (n) => new Uint8Array(randomBytes(n)),
+  random: randomPool(),
   // Velocity rules would decline a benchmark's bursts; the rule set here is empty.
   rules: { version: 1, name: 'bench', thresholds: { review: 1000, decline: 1000 }, rules: [] },
 });

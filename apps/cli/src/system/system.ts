@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AcquirerHost, AcquirerStore } from '@amulet/acquirer';
+import { randomPool } from '@amulet/bytes';
 import { SoftwareHsm } from '@amulet/hsm';
 import type { Iso8583Message } from '@amulet/iso8583';
 import {
@@ -185,12 +186,14 @@ async function hasKey(hsm: SoftwareHsm, keyId: string): Promise<boolean> {
  */
 export async function buildSystem(options: SystemOptions): Promise<System> {
   const now = options.now ?? (() => new Date());
-  const random = options.random ?? ((n: number) => new Uint8Array(randomBytes(n)));
+  // The parties' randomness from a pool (one CSPRNG call per 4 KiB instead of one per draw); the
+  // keystore's master key, drawn once, straight from the CSPRNG.
+  const random = options.random ?? randomPool();
   const host = options.host ?? '127.0.0.1';
   const trace = options.trace;
   const world = { now, random };
   mkdirSync(options.dataDir, { recursive: true, mode: 0o700 });
-  const masterKey = masterKeyOf(options.dataDir, random);
+  const masterKey = masterKeyOf(options.dataDir, options.random ?? ((n) => new Uint8Array(randomBytes(n))));
   const closers: (() => Promise<void> | void)[] = [];
   const closeAll = async (): Promise<void> => {
     for (const close of closers.reverse()) {
