@@ -49,7 +49,7 @@ import {
   personalize,
 } from '../apps/terminal/test/support/parties.ts';
 import { rigRoutes } from '../apps/terminal/test/support/rig.ts';
-import { randomPool } from '../packages/bytes/src/index.ts';
+import { randomPool } from '../modules/hsm/src/index.ts';
 
 const args = process.argv.slice(2);
 const flag = (name: string): string | undefined => {

@@ -7,12 +7,12 @@
  * Beside them, single-block rates: node:crypto with a reused context and with a new context per
  * call, and the table-driven ciphers with a precomputed schedule and with a new one per call.
  * Last, 14-byte random draws (an approval's identifiers): one CSPRNG call each, and from
- * @amulet/bytes' randomPool (one call per 4 KiB).
+ * @amulet/hsm's randomPool (one call per 4 KiB).
  * Run with `npm run bench:crypto`; prints a table and one JSON line.
  */
 import { createCipheriv, randomBytes as csprngBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { randomPool } from '../packages/bytes/src/index.ts';
+import { randomPool } from '../modules/hsm/src/index.ts';
 import {
   aes128EncryptBlock,
   aes128KeySchedule,

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pg from 'pg';
-import { SoftwareHsm } from '../modules/hsm/src/index.ts';
+import { randomPool, SoftwareHsm } from '../modules/hsm/src/index.ts';
 import {
   type Engine,
   openPostgresEngine,
@@ -23,7 +23,6 @@ import {
   postgresConnectionDefaults,
 } from '../modules/store/src/index.ts';
 import { createTcpTransport } from '../modules/transport/src/index.ts';
-import { randomPool } from '../packages/bytes/src/index.ts';
 import { Field, interchangeSpec } from '../packages/contracts/src/index.ts';
 import { createMessage, type FieldValue, type Iso8583Message } from '../packages/iso8583/src/index.ts';
 import { ensureIssuerKeys, Issuer, iso8583Codec, listenIssuer } from '../services/issuer/src/index.ts';

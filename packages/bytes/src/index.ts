@@ -4,5 +4,4 @@ export { concat } from './concat.ts';
 export { constantTimeEqual } from './constant-time-equal.ts';
 export { fromHex, isHex, toHex } from './hex.ts';
 export { orderedId } from './ordered-id.ts';
-export { type RandomBytes, randomPool } from './random-pool.ts';
 export { xor } from './xor.ts';

@@ -4,8 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { AcquirerHost, AcquirerStore } from '@amulet/acquirer';
-import { randomPool } from '@amulet/bytes';
-import { SoftwareHsm } from '@amulet/hsm';
+import { randomPool, SoftwareHsm } from '@amulet/hsm';
 import type { Iso8583Message } from '@amulet/iso8583';
 import {
   ensureIssuerKeys,

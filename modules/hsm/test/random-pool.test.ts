@@ -1,6 +1,7 @@
+import { toHex } from '@amulet/bytes';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { randomPool, toHex } from '../src/index.ts';
+import { randomPool } from '../src/index.ts';
 
 describe('randomPool', () => {
   it('gives exactly the length asked for, from 0 bytes up to many pools', () => {
