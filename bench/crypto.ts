@@ -6,8 +6,9 @@
  * the session key, then the MAC, for a different PAN and ATC each time (1,024 inputs cycled).
  * Beside them, single-block rates: node:crypto with a reused context and with a new context per
  * call, and the table-driven ciphers with a precomputed schedule and with a new one per call.
- * Last, 14-byte random draws (an approval's identifiers): one CSPRNG call each, and from
- * @amulet/hsm's randomPool (one call per 4 KiB).
+ * Then AES-256 CMACs of a 10-byte message (the issuer's card lookup): one-shot `cmac`, and a key
+ * prepared once with `createCmac`. Last, 14-byte random draws (an approval's identifiers): one
+ * CSPRNG call each, and from @amulet/hsm's randomPool (one call per 4 KiB).
  * Run with `npm run bench:crypto`; prints a table and one JSON line.
  */
 import { createCipheriv, randomBytes as csprngBytes } from 'node:crypto';
@@ -23,7 +24,9 @@ import {
 import {
   type CryptogramInput,
   type CryptogramVersionNumber,
+  cmac,
   computeCryptogram,
+  createCmac,
   verifyCryptogram,
 } from '../packages/emv/src/index.ts';
 
@@ -160,6 +163,17 @@ const blockRows: Row[] = [
   ),
 ];
 
+const macKey = randomBytes(32);
+const preparedMac = createCmac('aes', macKey);
+const macRows: Row[] = [
+  measure('AES-256 CMAC of 10 bytes, one-shot', (i) =>
+    cmac('aes', macKey, blocks16[i & (INPUTS - 1)]!.subarray(0, 10)),
+  ),
+  measure('AES-256 CMAC of 10 bytes, prepared key', (i) =>
+    preparedMac(blocks16[i & (INPUTS - 1)]!.subarray(0, 10)),
+  ),
+];
+
 const pool = randomPool();
 const randomRows: Row[] = [
   measure('random 14 bytes, one CSPRNG call each', () => new Uint8Array(csprngBytes(14))),
@@ -181,6 +195,9 @@ console.log('');
 console.log('single block                             |  blocks/s');
 for (const row of blockRows) console.log(`${row.name.padEnd(40)} | ${pad(row.perSecond, 9)}`);
 console.log('');
+console.log('MAC                                      |     MACs/s');
+for (const row of macRows) console.log(`${row.name.padEnd(40)} | ${pad(row.perSecond, 9)}`);
+console.log('');
 console.log('random draw                              |   draws/s');
 for (const row of randomRows) console.log(`${row.name.padEnd(40)} | ${pad(row.perSecond, 9)}`);
 console.log(
@@ -198,6 +215,7 @@ console.log(
       targetMet: row.fast.perSecond >= TARGET_PER_SECOND,
     })),
     blocks: blockRows.map((row) => ({ name: row.name, perSecond: row.perSecond })),
+    macs: macRows.map((row) => ({ name: row.name, perSecond: row.perSecond })),
     randomDraws: randomRows.map((row) => ({ name: row.name, perSecond: row.perSecond })),
   }),
 );

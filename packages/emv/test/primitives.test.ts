@@ -6,6 +6,7 @@ import {
   applyKeyVariant,
   CryptoError,
   cmac,
+  createCmac,
   decryptCbc,
   decryptEcb,
   encryptCbc,
@@ -18,6 +19,16 @@ import {
   unpadIso9797Method2,
 } from '../src/index.ts';
 import { loadVectors } from './vector-file.ts';
+
+const preparedMacs = new Map<string, ReturnType<typeof createCmac>>();
+const preparedFor = (algorithm: 'aes' | 'tdes', keyHex: string) => {
+  let prepared = preparedMacs.get(algorithm + keyHex);
+  if (prepared === undefined) {
+    prepared = createCmac(algorithm, fromHex(keyHex));
+    preparedMacs.set(algorithm + keyHex, prepared);
+  }
+  return prepared;
+};
 
 const padding = (algorithm: string) => Number(algorithm.match(/padding method (\d)/)?.[1] ?? 1) as 1 | 2 | 3;
 
@@ -34,7 +45,12 @@ describe('mac.json: ISO 9797-1 paddings and MACs, NIST SP 800-38B CMAC', () => {
       } else if (v.algorithm.startsWith('ISO 9797-1 padding')) {
         expect(toHex(padIso9797(data, padding(v.algorithm), i.block_size))).toBe(x.padded);
       } else if (v.algorithm.startsWith('CMAC')) {
-        expect(toHex(cmac(v.algorithm.includes('AES') ? 'aes' : 'tdes', fromHex(i.key), data))).toBe(x.cmac);
+        const algorithm = v.algorithm.includes('AES') ? 'aes' : 'tdes';
+        expect(toHex(cmac(algorithm, fromHex(i.key), data))).toBe(x.cmac);
+        // The same key prepared once and used for this vector after another message.
+        const prepared = preparedFor(algorithm, i.key);
+        prepared(fromHex('00112233445566778899'));
+        expect(toHex(prepared(data))).toBe(x.cmac);
       } else if (v.algorithm.includes('algorithm 3')) {
         const mac = toHex(
           macIso9797Algorithm3(fromHex(i.k1 + i.k2), data, i.padding_method ?? padding(v.algorithm)),
@@ -146,6 +162,57 @@ describe('CMAC and padding properties', () => {
         },
       ),
       { numRuns: 300 },
+    );
+  });
+
+  it('a prepared CMAC, used for message after message, equals SP 800-38B computed the long way', () => {
+    // The long way: K1, K2 from E(0), the last block XORed with its subkey, then plain CBC.
+    const reference = (algorithm: 'aes' | 'tdes', key: Uint8Array, data: Uint8Array): Uint8Array => {
+      const size = algorithm === 'aes' ? 16 : 8;
+      const double = (b: Uint8Array) => {
+        const out = new Uint8Array(b.length);
+        for (let i = 0; i < b.length; i++) out[i] = ((b[i]! << 1) | ((b[i + 1] ?? 0) >> 7)) & 0xff;
+        if (b[0]! & 0x80) out[b.length - 1]! ^= size === 16 ? 0x87 : 0x1b;
+        return out;
+      };
+      const k1 = double(encryptEcb(algorithm, key, new Uint8Array(size)));
+      const complete = data.length > 0 && data.length % size === 0;
+      const padded = complete ? Uint8Array.from(data) : padIso9797(data, 2, size);
+      const k = complete ? k1 : double(k1);
+      for (let i = 0; i < size; i++) padded[padded.length - size + i]! ^= k[i]!;
+      return encryptCbc(algorithm, key, padded).slice(-size);
+    };
+    fc.assert(
+      fc.property(
+        fc.constantFrom<'aes' | 'tdes'>('aes', 'tdes'),
+        fc.integer({ min: 0, max: 2 }),
+        fc.array(fc.uint8Array({ maxLength: 70 }), { minLength: 1, maxLength: 8 }),
+        (algorithm, keySize, messages) => {
+          const key = new Uint8Array(
+            algorithm === 'aes' ? [16, 24, 32][keySize]! : [16, 24, 16][keySize]!,
+          ).map((_, i) => (i * 37 + keySize) & 0xff);
+          const prepared = createCmac(algorithm, key);
+          for (const data of messages) expect(prepared(data)).toEqual(reference(algorithm, key, data));
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a prepared CMAC checks its input as cmac does', () => {
+    const prepared = createCmac('aes', new Uint8Array(16));
+    expect(() => prepared('00' as unknown as Uint8Array)).toThrow(
+      expect.objectContaining({ code: 'ERR_DATA_TYPE' }),
+    );
+    for (const bad of [0, 17, 1.5])
+      expect(() => prepared(new Uint8Array(3), bad)).toThrow(
+        expect.objectContaining({ code: 'ERR_MAC_LENGTH' }),
+      );
+    expect(() => createCmac('des' as 'aes', new Uint8Array(8))).toThrow(
+      expect.objectContaining({ code: 'ERR_ALGORITHM' }),
+    );
+    expect(() => createCmac('aes', new Uint8Array(15))).toThrow(
+      expect.objectContaining({ code: 'ERR_KEY_LENGTH' }),
     );
   });
 

@@ -16,7 +16,7 @@ import {
   arpcMethod1,
   arpcMethod2,
   type CryptogramVerifier,
-  cmac,
+  createCmac,
   createCryptogramVerifier,
   cryptogramKeys,
   decipherPinBlock,
@@ -25,6 +25,7 @@ import {
   findCryptogramVersion,
   keyCheckValue,
   macIso9797Algorithm3,
+  type PreparedCmac,
   unwrapKeyBlock,
   verifyCryptogram,
   wrapKeyBlock,
@@ -79,8 +80,8 @@ export function kcvOf(algorithm: KeyAlgorithm, value: Uint8Array): string {
 /**
  * The software backend: keys in memory, sealed at rest in a JSON keystore file under a master
  * key. Each operation runs the @amulet/emv functions on the clear key inside this object, and
- * prepared objects (cryptogram verifiers with their key schedules, node KeyObjects) are made once
- * per key and reused.
+ * prepared objects (cryptogram verifiers with their key schedules, CMACs with their subkeys and
+ * cipher contexts, node KeyObjects) are made once per key and reused.
  */
 export class SoftwareHsm implements Hsm {
   readonly #store: KeystoreFile;
@@ -88,6 +89,8 @@ export class SoftwareHsm implements Hsm {
   readonly #verifiers = new Map<string, CryptogramVerifier>();
   readonly #privateKeys = new Map<string, KeyObject>();
   readonly #agreements = new Map<string, ECDH>();
+  /** CMAC keys prepared once (subkeys and cipher context): a MAC then costs no cipher set-up. */
+  readonly #macs = new Map<string, PreparedCmac>();
   #closed = false;
 
   private constructor(store: KeystoreFile, keys: Map<string, OpenedKey>) {
@@ -220,6 +223,7 @@ export class SoftwareHsm implements Hsm {
     }
     this.#privateKeys.delete(keyId);
     this.#agreements.delete(keyId);
+    this.#macs.delete(keyId);
     await this.#store.delete(keyId);
   }
 
@@ -301,7 +305,12 @@ export class SoftwareHsm implements Hsm {
       // ISO/IEC 9797-1 MAC algorithm 3 with the key's left and right halves.
       full = macIso9797Algorithm3(key.value, input.data, input.padding ?? 2);
     } else if (input.algorithm === 'cmac') {
-      full = cmac(key.attributes.algorithm as 'tdes' | 'aes', key.value, input.data);
+      let prepared = this.#macs.get(input.keyId);
+      if (prepared === undefined) {
+        prepared = createCmac(key.attributes.algorithm as 'tdes' | 'aes', key.value);
+        this.#macs.set(input.keyId, prepared);
+      }
+      full = prepared(input.data);
     } else {
       throw new HsmError('ERR_HSM_MAC_ALGORITHM', 'MAC algorithm must be iso9797-alg3 or cmac');
     }
@@ -462,5 +471,6 @@ export class SoftwareHsm implements Hsm {
     this.#verifiers.clear();
     this.#privateKeys.clear();
     this.#agreements.clear();
+    this.#macs.clear();
   }
 }
