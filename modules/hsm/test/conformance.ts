@@ -270,6 +270,21 @@ export function hsmConformance(name: string, factory: BackendFactory): void {
       expect((error as HsmError).code).toBe('ERR_HSM_KEY_USAGE');
     });
 
+    it('a MAC key deleted and made again under its id: MACs are the new key’s', async () => {
+      const data = random(20);
+      await hsm.generateKey({ keyId: 'remade-mac', algorithm: 'aes', length: 32, usage: 'mac' });
+      const first = await hsm.generateMac({ keyId: 'remade-mac', algorithm: 'cmac', data });
+      await hsm.deleteKey('remade-mac');
+      await hsm.generateKey({ keyId: 'remade-mac', algorithm: 'aes', length: 32, usage: 'mac' });
+      const second = await hsm.generateMac({ keyId: 'remade-mac', algorithm: 'cmac', data });
+      expect(toHex(second)).not.toBe(toHex(first));
+      await hsm.verifyMac({ keyId: 'remade-mac', algorithm: 'cmac', data, mac: second });
+      await expectVerificationFailure(
+        hsm.verifyMac({ keyId: 'remade-mac', algorithm: 'cmac', data, mac: first }),
+      );
+      await hsm.deleteKey('remade-mac');
+    });
+
     it('generates and verifies MACs: ISO 9797-1 algorithm 3 and CMAC', async () => {
       const data = random(45);
       // The imported M3 key is CCCC...DDDD: the MAC must match the published algorithm.

@@ -84,9 +84,10 @@ function sqliteParams(parameters: readonly unknown[]): unknown[] {
 
 /**
  * A prepared statement that returns rows, in better-sqlite3's raw mode (each row an array) with its
- * column names: building the row objects here costs about a third less than letting the driver do
- * it through the V8 API (3 rows of 14 columns: 6.8 µs against 10.4 µs on the development machine).
- * A name that appears twice keeps the later value, as the driver's own objects do.
+ * column names: building the row objects here costs less than letting the driver do it through
+ * the V8 API (3 rows of 14 columns: 11.4 µs per query through the engine against 15.4 µs with the
+ * driver's objects, `npm run bench:store`, docs/store.md). A name that appears twice keeps the
+ * later value, as the driver's own objects do.
  */
 interface RowStatement {
   readonly statement: Database.Statement;

@@ -10,7 +10,10 @@ import { type Engine, openSqliteEngine } from '../src/engine.ts';
 describe('shared read snapshots (SQLite)', () => {
   const dirs: string[] = [];
   const engines: Engine[] = [];
+  const others: Database.Database[] = [];
   afterEach(async () => {
+    // Closed here, so a failed assertion leaves no connection open.
+    for (const o of others.splice(0)) o.close();
     for (const e of engines.splice(0)) await e.close();
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
@@ -21,6 +24,7 @@ describe('shared read snapshots (SQLite)', () => {
     const other = new Database(file);
     other.pragma('journal_mode = WAL');
     other.exec('CREATE TABLE t (x INTEGER)');
+    others.push(other);
     const engine = openSqliteEngine({ file, sharedReadSnapshots: true, ...options });
     engines.push(engine);
     const count = async () =>
@@ -41,7 +45,6 @@ describe('shared read snapshots (SQLite)', () => {
     await s.nextTurn();
     await s.nextTurn();
     expect(await s.count()).toBe(0);
-    s.other.close();
   });
 
   it('the engine’s own commit ends the snapshot first: an answered write is always seen', async () => {
@@ -52,7 +55,6 @@ describe('shared read snapshots (SQLite)', () => {
     s.other.exec('INSERT INTO t VALUES (1)');
     await s.engine.transaction((q) => s.insert(q));
     expect(await s.count()).toBe(3);
-    s.other.close();
   });
 
   it('after readSnapshotMs another connection’s commit is seen', async () => {
@@ -61,7 +63,6 @@ describe('shared read snapshots (SQLite)', () => {
     s.other.exec('INSERT INTO t VALUES (1)');
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(await s.count()).toBe(1);
-    s.other.close();
   });
 
   it('without readSnapshotMs the snapshot ends with the turn', async () => {
@@ -71,6 +72,5 @@ describe('shared read snapshots (SQLite)', () => {
     await s.nextTurn();
     await s.nextTurn();
     expect(await s.count()).toBe(1);
-    s.other.close();
   });
 });
