@@ -37,10 +37,52 @@ export function fromHex(text: string): Uint8Array {
   return out;
 }
 
-/** Encodes bytes as upper-case hexadecimal, the card world's convention. */
+/** The character codes of each byte's two digits: byte b at 2b and 2b + 1. */
+const HEX_CODES = new Uint8Array(512);
+for (let b = 0; b < 256; b++) {
+  HEX_CODES[2 * b] = HEX_DIGITS.charCodeAt(b >> 4);
+  HEX_CODES[2 * b + 1] = HEX_DIGITS.charCodeAt(b & 15);
+}
+/** Hex digits are ASCII, which every single-byte decoder reads as itself. */
+const asciiDecoder = new TextDecoder('latin1');
+/** Longer inputs are spelled here, then decoded in one call, a chunk at a time. */
+const scratch = new Uint8Array(16_384);
+const SHORT = 32;
+
+/**
+ * Encodes bytes as upper-case hexadecimal, the card world's convention. Up to 4 bytes the digit
+ * pairs are joined; up to 32 the digits' codes go to `String.fromCharCode` at once; longer inputs are spelled into a scratch buffer and
+ * decoded as ASCII. Joining pairs made a new string per byte: 154 ns for 18 bytes and 2.5 µs for
+ * 300, against 94 ns and 0.9 µs this way (bench/network.ts, docs/network.md).
+ */
 export function toHex(bytes: Uint8Array): string {
+  const n = bytes.length;
+  if (n <= 4) {
+    // A pair or two of digits: joining them costs less than an array of codes.
+    let text = '';
+    for (let i = 0; i < n; i++) text += BYTE_TO_HEX[bytes[i]!]!;
+    return text;
+  }
+  if (n <= SHORT) {
+    const codes = new Array<number>(2 * n);
+    for (let i = 0; i < n; i++) {
+      const b = bytes[i]!;
+      codes[2 * i] = HEX_CODES[2 * b]!;
+      codes[2 * i + 1] = HEX_CODES[2 * b + 1]!;
+    }
+    return String.fromCharCode.apply(null, codes);
+  }
   let text = '';
-  for (let i = 0; i < bytes.length; i++) text += BYTE_TO_HEX[bytes[i]!]!;
+  const chunk = scratch.length / 2;
+  for (let start = 0; start < n; start += chunk) {
+    const end = Math.min(n, start + chunk);
+    for (let i = start; i < end; i++) {
+      const b = bytes[i]!;
+      scratch[2 * (i - start)] = HEX_CODES[2 * b]!;
+      scratch[2 * (i - start) + 1] = HEX_CODES[2 * b + 1]!;
+    }
+    text += asciiDecoder.decode(scratch.subarray(0, 2 * (end - start)));
+  }
   return text;
 }
 

@@ -25,6 +25,24 @@ describe('hex', () => {
     );
   });
 
+  it('spells every byte of inputs of any length as the digits written out, across its chunk and size boundaries', () => {
+    const spelled = (bytes: Uint8Array) =>
+      Array.from(bytes, (b) => '0123456789ABCDEF'[b >> 4]! + '0123456789ABCDEF'[b & 15]!).join('');
+    for (const n of [0, 1, 2, 31, 32, 33, 8191, 8192, 8193, 20_000]) {
+      const bytes = Uint8Array.from({ length: n }, (_, i) => (i * 151 + n) & 0xff);
+      expect(toHex(bytes)).toBe(spelled(bytes));
+    }
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 300 }), fc.nat(8), (bytes, offset) => {
+        // A view into a larger buffer, as decoders hand out.
+        const view = new Uint8Array(offset + bytes.length + 3);
+        view.set(bytes, offset);
+        expect(toHex(view.subarray(offset, offset + bytes.length))).toBe(spelled(bytes));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('rejects odd length and non-hex digits with the position, not the text', () => {
     expect(() => fromHex('ABC')).toThrow(expect.objectContaining({ code: 'ERR_HEX_LENGTH' }));
     try {
