@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Tenant, WalletStore } from '../src/index.ts';
 import { harnesses, type StoreHarness } from './helpers/databases.ts';
@@ -194,6 +196,47 @@ for (const [label, makeHarness] of harnesses) {
       expect((await store.listCards(other, 'd-1')).filter((c) => c.isDefault).map((c) => c.id)).toEqual([
         'k-1',
       ]);
+    });
+
+    it("lists an owner's cards oldest first, ids breaking ties, from the listing index", async () => {
+      const lister = { tenantId: 't-1', userId: 'u-list' };
+      const card = (id: string) => ({
+        ...lister,
+        id,
+        deviceId: 'd-1',
+        tokenReference: `tr-${id}`,
+        last4: '0004',
+        network: 'visa',
+        artUrl: 'https://art/1.png',
+        issuerName: 'Bank',
+        status: 'active' as const,
+        tspStatusVersion: 1,
+      });
+      const at = clockMs;
+      clockMs = at + 2_000;
+      await store.addCard(card('l-c'));
+      clockMs = at + 1_000;
+      await store.addCard(card('l-b'));
+      await store.addCard(card('l-a'));
+      clockMs = at + 3_000;
+      await store.addCard(card('l-0'));
+      clockMs = at;
+      expect((await store.listCards(lister)).map((c) => c.id)).toEqual(['l-a', 'l-b', 'l-c', 'l-0']);
+      if (harness.label !== 'SQLite' || harness.dir === undefined) return;
+      // Migration 5: the index hands the rows over in order; no temporary B-tree sorts them.
+      const db = new Database(join(harness.dir, 'wallet.db'), { readonly: true });
+      try {
+        const plan = db
+          .prepare(
+            'EXPLAIN QUERY PLAN SELECT * FROM wallet_cards WHERE tenant_id = ? AND user_id = ? AND status != ? ORDER BY created_at, id',
+          )
+          .all('t-1', 'u-list', 'removed') as { detail: string }[];
+        const details = plan.map((row) => row.detail).join('\n');
+        expect(details).toContain('wallet_cards_listing');
+        expect(details).not.toContain('TEMP B-TREE');
+      } finally {
+        db.close();
+      }
     });
 
     it('gives Stripe idempotency outcomes: started, in progress, replay, conflict, and abandon frees a key', async () => {
