@@ -396,7 +396,8 @@ export class NetworkSwitch {
     if (key === undefined) return this.#decline(reversal, ResponseCode.formatError);
     const entry = this.#routes.get(key);
     if (entry === undefined) {
-      // Never seen: nothing reached an issuer. Acknowledge, and decline the original if it comes late.
+      // Never seen here, or its route is gone (restart, routeTtlMs, maxRoutes: docs/network.md,
+      // "Not done"). Acknowledge, and decline the original if it comes late.
       this.#tombstones.set(key, this.#clock.now());
       return this.#decline(reversal, ResponseCode.approved);
     }
