@@ -199,6 +199,34 @@ describe('a whole tap: wearable -> terminal -> acquirer -> network -> real token
     await expectBalancedLedger(rig);
   });
 
+  it('a reversal whose route the switch dropped for room still reaches the issuer: no hold is left', async () => {
+    // One route kept whole: the two taps that follow push the first one's out while the issuer
+    // still sits on its 0100, and the acquirer's reversal finds only the remembered issuer.
+    rig = await buildRig({ wearables: 3, maxRoutes: 1, timeouts: { acquirer: 150, network: 800 } });
+    const [w0, w1, w2] = rig.wearables;
+    let first = true;
+    rig.issuerLink.delayMs = (m) => {
+      if (m.mti !== '0100' || !first) return 0;
+      first = false;
+      return 400;
+    };
+    const slow = w0!.tap(555);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect((await w1!.tap(111)).outcome.status).toBe('approved');
+    expect((await w2!.tap(222)).outcome.status).toBe('approved');
+    expect((await slow).outcome.responseCode).toBe('91');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await rig.settle();
+    const slowRecord = (await rig.store.all()).find((r) => r.amount === 555);
+    expect(slowRecord?.state).toBe('reversed');
+    // The issuer heard the reversal, through the switch's memory of dropped routes, and holds nothing for it.
+    expect(rig.issuerLink.received.filter((m) => m === '0420' || m === '0421').length).toBeGreaterThanOrEqual(
+      1,
+    );
+    expect(await rig.available(w0!.cards[0]!)).toBe(OPENING_BALANCE);
+    await expectBalancedLedger(rig);
+  });
+
   it('batch capture takes the approved, not the declined or reversed, once', async () => {
     rig = await buildRig();
     const [w] = rig.wearables;

@@ -20,6 +20,7 @@ import {
   systemClock,
   type TransportClient,
 } from '@amulet/transport';
+import { IssuerMemory } from './issuer-memory.ts';
 import { MessageLog } from './message-log.ts';
 import type { RoutingTable } from './routing-table.ts';
 
@@ -50,7 +51,14 @@ export interface NetworkSwitchOptions {
   readonly advice?: { readonly intervalMs?: number; readonly maxAttempts?: number };
   /** How long the route of an authorization is kept for its reversal; default 15 minutes. */
   readonly routeTtlMs?: number;
+  /** Most routes kept whole (issuer, real PAN, answer); default 100 000. */
   readonly maxRoutes?: number;
+  /**
+   * Routes dropped to stay within `maxRoutes` while still within `routeTtlMs`: how many of them
+   * keep their issuer (in 26 to 34 bytes each, no card data), so that a reversal still reaches it;
+   * default 1 000 000.
+   */
+  readonly issuerMemoryEntries?: number;
 }
 
 /**
@@ -133,6 +141,8 @@ export class NetworkSwitch {
   readonly #tombstones = new Map<string, number>();
   readonly #standInUse = new Map<string, { since: number; amount: number }>();
   readonly #advices = new Set<Promise<void>>();
+  /** Made when the first route is dropped for room (its arrays are sized once). */
+  #issuerMemory: IssuerMemory | undefined;
   #authorizationIds = 0;
   #closed = false;
 
@@ -200,6 +210,11 @@ export class NetworkSwitch {
     for (const [key, entry] of this.#routes) {
       if (now - entry.createdAt <= ttl && this.#routes.size <= max) break;
       this.#routes.delete(key);
+      // Dropped for room while it may still be reversed: its issuer is remembered.
+      if (now - entry.createdAt <= ttl && entry.issuer !== undefined) {
+        this.#issuerMemory ??= new IssuerMemory(this.#options.issuerMemoryEntries ?? 1_000_000, ttl);
+        this.#issuerMemory.remember(key, entry.issuer, entry.createdAt);
+      }
     }
     for (const [key, at] of this.#tombstones) {
       if (now - at <= ttl && this.#tombstones.size <= max) break;
@@ -396,8 +411,10 @@ export class NetworkSwitch {
     if (key === undefined) return this.#decline(reversal, ResponseCode.formatError);
     const entry = this.#routes.get(key);
     if (entry === undefined) {
-      // Never seen here, or its route is gone (restart, routeTtlMs, maxRoutes: docs/network.md,
-      // "Not done"). Acknowledge, and decline the original if it comes late.
+      const issuer = this.#issuerMemory?.issuerOf(key, this.#clock.now());
+      if (issuer !== undefined) return this.#forwardToRemembered(reversal, issuer);
+      // Never seen here, or its route is gone with its issuer (a restart, or past routeTtlMs:
+      // docs/network.md, "Not done"). Acknowledge, and decline the original if it comes late.
       this.#tombstones.set(key, this.#clock.now());
       return this.#decline(reversal, ResponseCode.approved);
     }
@@ -437,6 +454,39 @@ export class NetworkSwitch {
           [Field.responseCode]: text(answer, Field.responseCode) || ResponseCode.approved,
         }),
       );
+    } catch (error) {
+      if (isTransportError(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * A reversal whose route was dropped for room: to the issuer remembered for it, which finds the
+   * original by field 90 and field 41. The real PAN is no longer known, so a token's reversal goes
+   * without fields 2 and 14 (the issuer never sees a DPAN); a card number's goes as it came. Each
+   * repeat goes to the issuer again, which releases a hold once whatever it is sent.
+   */
+  async #forwardToRemembered(
+    reversal: Iso8583Message,
+    issuerName: string,
+  ): Promise<Iso8583Message | undefined> {
+    const issuer = this.#options.peers.get(issuerName);
+    if (issuer === undefined) return undefined;
+    const route = this.#options.routes.find(text(reversal, Field.pan));
+    const forward =
+      route?.kind === 'issuer'
+        ? reversal
+        : editMessage(reversal, { [Field.pan]: undefined, [Field.expiry]: undefined });
+    try {
+      this.log.record(this.#clock.now(), 'out', issuerName, forward);
+      const answer = await issuer.request(forward, {
+        timeoutMs: this.#options.reversalTimeoutMs ?? 2000,
+        retransmission: true,
+      });
+      this.log.record(this.#clock.now(), 'in', issuerName, answer);
+      return responseTo(reversal, echoFields, {
+        [Field.responseCode]: text(answer, Field.responseCode) || ResponseCode.approved,
+      });
     } catch (error) {
       if (isTransportError(error)) return undefined;
       throw error;

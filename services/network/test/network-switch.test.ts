@@ -68,7 +68,7 @@ function issuerPeer(): ScriptedPeer {
 }
 
 /** A switch with a scripted token service and issuer behind in-memory transports. */
-async function setup(options: { standIn?: boolean } = {}) {
+async function setup(options: { standIn?: boolean; maxRoutes?: number } = {}) {
   const t = createMemoryTransport<Iso8583Message>({ codec: interchangeCodec });
   const tsp = tokenServicePeer();
   const issuer = issuerPeer();
@@ -96,6 +96,7 @@ async function setup(options: { standIn?: boolean } = {}) {
     ...(options.standIn
       ? { standIn: { limits: [{ bin: '401200', maxAmount: 1000, maxCardAmount: 1500 }] } }
       : {}),
+    ...(options.maxRoutes === undefined ? {} : { maxRoutes: options.maxRoutes }),
   });
   closers.push(async () => {
     network.close();
@@ -201,6 +202,48 @@ describe('the network switch', () => {
     expect(text(await s.send(reversal), Field.responseCode)).toBe('00');
     expect(text(await s.send(request(PLAIN_PAN, '000006', 700)), Field.responseCode)).toBe('94');
     expect(s.issuer.received).toEqual([]);
+  });
+
+  it('a reversal whose route was dropped for room still reaches the issuer; a token one without the DPAN', async () => {
+    const s = await setup({ maxRoutes: 1 });
+    const icc: [number, FieldValue] = [Field.iccData, [{ tag: '9F36', value: fromHex('0002') }]];
+    expect(text(await s.send(request(PLAIN_PAN, '000021', 700)), Field.responseCode)).toBe('00');
+    expect(text(await s.send(request(DPAN, '000022', 800, '0100', [icc])), Field.responseCode)).toBe('00');
+    // Two newer authorizations push both routes out (at most one is kept whole).
+    await s.send(request(PLAIN_PAN, '000023', 100));
+    await s.send(request(PLAIN_PAN, '000024', 100));
+    const reversalOf = (pan: string, stan: string, amount: number) =>
+      request(pan, stan, amount, '0420', [
+        [Field.originalDataElements, `0100${stan}120309300000000123456${'0'.repeat(11)}`],
+      ]);
+    const plain = await s.send(reversalOf(PLAIN_PAN, '000021', 700));
+    const token = await s.send(reversalOf(DPAN, '000022', 800));
+    expect(text(plain, Field.responseCode)).toBe('00');
+    expect(text(token, Field.responseCode)).toBe('00');
+    // The acquirer's answer echoes its own field 2: the DPAN for the token.
+    expect(text(token, Field.pan)).toBe(DPAN);
+    const reversals = s.issuer.received.filter((m) => m.mti === '0420');
+    expect(reversals.map((m) => text(m, Field.originalDataElements).slice(4, 10))).toEqual([
+      '000021',
+      '000022',
+    ]);
+    expect(text(reversals[0], Field.pan)).toBe(PLAIN_PAN);
+    expect(reversals[1]?.fields.has(Field.pan)).toBe(false);
+    expect(reversals[1]?.fields.has(Field.expiry)).toBe(false);
+    // The token service saw the token's 0100 only; no reversal goes to it.
+    expect(s.tsp.mtis()).toEqual(['0100']);
+    // A repeat goes to the issuer again (the issuer releases a hold once).
+    const repeat = createMessage(
+      interchangeSpec,
+      '0421',
+      new Map(reversalOf(PLAIN_PAN, '000021', 700).fields),
+    );
+    expect(text(await s.send(repeat), Field.responseCode)).toBe('00');
+    expect(s.issuer.mtis().filter((m) => m === '0421')).toHaveLength(1);
+    // One never seen is still only acknowledged, and its late original refused.
+    expect(text(await s.send(reversalOf(PLAIN_PAN, '000029', 100)), Field.responseCode)).toBe('00');
+    expect(s.issuer.received.filter((m) => text(m, Field.stan) === '000029')).toEqual([]);
+    expect(text(await s.send(request(PLAIN_PAN, '000029', 100)), Field.responseCode)).toBe('94');
   });
 
   it('stand-in: approves within limits while the issuer is silent, advises it, and reverses what it declined', async () => {

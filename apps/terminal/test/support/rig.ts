@@ -52,6 +52,8 @@ export interface RigOptions {
   readonly standIn?: readonly StandInLimit[];
   readonly timeouts?: { terminal?: number; acquirer?: number; network?: number; retry?: number };
   readonly issuerRules?: RuleSet;
+  /** The switch's `maxRoutes` (default its own, 100 000). */
+  readonly maxRoutes?: number;
 }
 
 export interface RigWearable {
@@ -271,6 +273,7 @@ async function assembleRig(options: RigOptions, parties: Parties, clock: { ms: n
     reversalTimeoutMs: retry,
     standIn: { limits: options.standIn ?? [] },
     advice: { intervalMs: retry, maxAttempts: 10_000 },
+    ...(options.maxRoutes === undefined ? {} : { maxRoutes: options.maxRoutes }),
   });
   const networkHop = hop(2);
   const networkServer = await networkHop.listen(network.handle);
