@@ -414,8 +414,12 @@ export class NetworkSwitch {
       const issuer = this.#issuerMemory?.issuerOf(key, this.#clock.now());
       if (issuer !== undefined) return this.#forwardToRemembered(reversal, issuer);
       // Never seen here, or its route is gone with its issuer (a restart, or past routeTtlMs:
-      // docs/network.md, "Not done"). Acknowledge, and decline the original if it comes late.
+      // docs/network.md, "Not done"). A late original is declined. A card number's reversal still
+      // goes to the issuer of its BIN, which may have approved an original this switch forgot; a
+      // token's is acknowledged, since only the token service could say whose it is.
       this.#tombstones.set(key, this.#clock.now());
+      const byBin = this.#options.routes.find(text(reversal, Field.pan));
+      if (byBin?.kind === 'issuer') return this.#forwardToRemembered(reversal, byBin.destination);
       return this.#decline(reversal, ResponseCode.approved);
     }
     await entry.done;
@@ -461,8 +465,8 @@ export class NetworkSwitch {
   }
 
   /**
-   * A reversal whose route was dropped for room: to the issuer remembered for it, which finds the
-   * original by field 90 and field 41. The real PAN is no longer known, so a token's reversal goes
+   * A reversal whose route is gone: to the issuer remembered for it (or, for a card number, the
+   * issuer of its BIN), which finds the original by field 90 and field 41. The real PAN is no longer known, so a token's reversal goes
    * without fields 2 and 14 (the issuer never sees a DPAN); a card number's goes as it came. Each
    * repeat goes to the issuer again, which releases a hold once whatever it is sent.
    */

@@ -194,14 +194,28 @@ describe('the network switch', () => {
     );
   });
 
-  it('a reversal for an authorization never seen is acknowledged, and the late original is refused', async () => {
+  it('a reversal for an authorization never seen goes to the issuer of its BIN, and the late original is refused', async () => {
     const s = await setup();
     const reversal = request(PLAIN_PAN, '000006', 700, '0420', [
       [Field.originalDataElements, `0100000006120309300000000123456${'0'.repeat(11)}`],
     ]);
     expect(text(await s.send(reversal), Field.responseCode)).toBe('00');
     expect(text(await s.send(request(PLAIN_PAN, '000006', 700)), Field.responseCode)).toBe('94');
+    // The issuer may have approved an original this switch never saw (or forgot in a restart).
+    expect(s.issuer.mtis()).toEqual(['0420']);
+    expect(text(s.issuer.received[0], Field.pan)).toBe(PLAIN_PAN);
+  });
+
+  it("a token's reversal never seen is acknowledged without reaching anyone, and its late original refused", async () => {
+    const s = await setup();
+    const reversal = request(DPAN, '000016', 700, '0420', [
+      [Field.originalDataElements, `0100000016120309300000000123456${'0'.repeat(11)}`],
+    ]);
+    expect(text(await s.send(reversal), Field.responseCode)).toBe('00');
+    const icc: [number, FieldValue] = [Field.iccData, [{ tag: '9F36', value: fromHex('0003') }]];
+    expect(text(await s.send(request(DPAN, '000016', 700, '0100', [icc])), Field.responseCode)).toBe('94');
     expect(s.issuer.received).toEqual([]);
+    expect(s.tsp.received).toEqual([]);
   });
 
   it('a reversal whose route was dropped for room still reaches the issuer; a token one without the DPAN', async () => {
@@ -240,10 +254,10 @@ describe('the network switch', () => {
     );
     expect(text(await s.send(repeat), Field.responseCode)).toBe('00');
     expect(s.issuer.mtis().filter((m) => m === '0421')).toHaveLength(1);
-    // One never seen is still only acknowledged, and its late original refused.
-    expect(text(await s.send(reversalOf(PLAIN_PAN, '000029', 100)), Field.responseCode)).toBe('00');
+    // A token's reversal never seen is only acknowledged, and its late original refused.
+    expect(text(await s.send(reversalOf(DPAN, '000029', 100)), Field.responseCode)).toBe('00');
     expect(s.issuer.received.filter((m) => text(m, Field.stan) === '000029')).toEqual([]);
-    expect(text(await s.send(request(PLAIN_PAN, '000029', 100)), Field.responseCode)).toBe('94');
+    expect(text(await s.send(request(DPAN, '000029', 100, '0100', [icc])), Field.responseCode)).toBe('94');
   });
 
   it('stand-in: approves within limits while the issuer is silent, advises it, and reverses what it declined', async () => {
