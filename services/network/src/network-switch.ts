@@ -439,48 +439,36 @@ export class NetworkSwitch {
   async #forwardReversal(reversal: Iso8583Message, entry: RouteEntry): Promise<Iso8583Message | undefined> {
     // A stand-in approval reaches the issuer as an advice first, so the reversal finds its original.
     if (entry.advice !== undefined) await entry.advice;
-    const issuerName = entry.issuer!;
-    const issuer = this.#options.peers.get(issuerName);
-    if (issuer === undefined) return undefined;
     const changes: Record<number, FieldValue | undefined> = { [Field.pan]: entry.realPan };
     if (entry.realExpiry !== undefined) changes[Field.expiry] = entry.realExpiry;
-    const forward = editMessage(reversal, changes);
-    try {
-      this.log.record(this.#clock.now(), 'out', issuerName, forward);
-      const answer = await issuer.request(forward, {
-        timeoutMs: this.#options.reversalTimeoutMs ?? 2000,
-        retransmission: true,
-      });
-      this.log.record(this.#clock.now(), 'in', issuerName, answer);
-      return this.#remember(
-        entry,
-        responseTo(reversal, echoFields, {
-          [Field.responseCode]: text(answer, Field.responseCode) || ResponseCode.approved,
-        }),
-      );
-    } catch (error) {
-      if (isTransportError(error)) return undefined;
-      throw error;
-    }
+    const answer = await this.#sendReversal(reversal, editMessage(reversal, changes), entry.issuer!);
+    return answer === undefined ? undefined : this.#remember(entry, answer);
   }
 
   /**
    * A reversal whose route is gone: to the issuer remembered for it (or, for a card number, the
-   * issuer of its BIN), which finds the original by field 90 and field 41. The real PAN is no longer known, so a token's reversal goes
-   * without fields 2 and 14 (the issuer never sees a DPAN); a card number's goes as it came. Each
-   * repeat goes to the issuer again, which releases a hold once whatever it is sent.
+   * issuer of its BIN), which finds the original by field 90 and field 41. The real PAN is no
+   * longer known, so a token's reversal goes without fields 2 and 14 (the issuer never sees a
+   * DPAN); a card number's goes as it came. Each repeat goes to the issuer again, which releases a
+   * hold once whatever it is sent.
    */
-  async #forwardToRemembered(
-    reversal: Iso8583Message,
-    issuerName: string,
-  ): Promise<Iso8583Message | undefined> {
-    const issuer = this.#options.peers.get(issuerName);
-    if (issuer === undefined) return undefined;
+  #forwardToRemembered(reversal: Iso8583Message, issuerName: string): Promise<Iso8583Message | undefined> {
     const route = this.#options.routes.find(text(reversal, Field.pan));
     const forward =
       route?.kind === 'issuer'
         ? reversal
         : editMessage(reversal, { [Field.pan]: undefined, [Field.expiry]: undefined });
+    return this.#sendReversal(reversal, forward, issuerName);
+  }
+
+  /** Sends `forward` to the issuer until it answers; the acquirer's answer, or none (it repeats). */
+  async #sendReversal(
+    reversal: Iso8583Message,
+    forward: Iso8583Message,
+    issuerName: string,
+  ): Promise<Iso8583Message | undefined> {
+    const issuer = this.#options.peers.get(issuerName);
+    if (issuer === undefined) return undefined;
     try {
       this.log.record(this.#clock.now(), 'out', issuerName, forward);
       const answer = await issuer.request(forward, {

@@ -11,6 +11,17 @@ const policy = {
   wrongPinLimit: 5,
   pinLength: 4,
 };
+/** A card on device d-1 as the wallet keeps it: everything but its owner, id and token reference. */
+const cardOnDevice = {
+  deviceId: 'd-1',
+  last4: '0004',
+  network: 'visa',
+  artUrl: 'https://art/1.png',
+  issuerName: 'Bank',
+  status: 'active' as const,
+  tspStatusVersion: 1,
+};
+
 const brand = {
   displayName: 'Acme',
   primaryColour: '#112233',
@@ -128,17 +139,7 @@ for (const [label, makeHarness] of harnesses) {
 
     it('keeps card references, one default per device, and applies webhooks once and in order', async () => {
       const o2 = other;
-      const base = {
-        tenantId: 't-1',
-        userId: 'u-2',
-        deviceId: 'd-1',
-        last4: '0004',
-        network: 'visa',
-        artUrl: 'https://art/1.png',
-        issuerName: 'Bank',
-        status: 'active' as const,
-        tspStatusVersion: 1,
-      };
+      const base = { ...cardOnDevice, tenantId: 't-1', userId: 'u-2' };
       const first = await store.addCard({ ...base, id: 'k-1', tokenReference: 'tr-1' });
       const second = await store.addCard({ ...base, id: 'k-2', tokenReference: 'tr-2' });
       expect(first.isDefault).toBe(true);
@@ -200,18 +201,7 @@ for (const [label, makeHarness] of harnesses) {
 
     it("lists an owner's cards oldest first, ids breaking ties, from the listing index", async () => {
       const lister = { tenantId: 't-1', userId: 'u-list' };
-      const card = (id: string) => ({
-        ...lister,
-        id,
-        deviceId: 'd-1',
-        tokenReference: `tr-${id}`,
-        last4: '0004',
-        network: 'visa',
-        artUrl: 'https://art/1.png',
-        issuerName: 'Bank',
-        status: 'active' as const,
-        tspStatusVersion: 1,
-      });
+      const card = (id: string) => ({ ...cardOnDevice, ...lister, id, tokenReference: `tr-${id}` });
       const at = clockMs;
       clockMs = at + 2_000;
       await store.addCard(card('l-c'));
