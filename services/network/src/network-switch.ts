@@ -147,6 +147,9 @@ export class NetworkSwitch {
   #closed = false;
 
   constructor(options: NetworkSwitchOptions) {
+    const entries = options.issuerMemoryEntries;
+    if (entries !== undefined && (!Number.isSafeInteger(entries) || entries < 1))
+      throw new RangeError('issuerMemoryEntries must be a positive whole number');
     this.#options = options;
     this.#clock = options.clock ?? systemClock;
     this.log = options.log ?? new MessageLog();

@@ -327,6 +327,12 @@ describe('the network switch', () => {
     expect(log.text().split('\n')).toHaveLength(3);
   });
 
+  it('refuses an issuer memory that could hold nothing', () => {
+    const routes = new RoutingTable([]);
+    for (const issuerMemoryEntries of [0, -1, 1.5, Number.NaN])
+      expect(() => new NetworkSwitch({ routes, peers: new Map(), issuerMemoryEntries })).toThrow(RangeError);
+  });
+
   it('answers an 0800 echo test', async () => {
     const s = await setup();
     const answer = await s.send(
