@@ -10,7 +10,7 @@
  * The token service and issuer here are scripted stand-ins (the switch may not import those
  * services); the real ones are behind it in bench/authorize.ts.
  *
- *   npx tsx bench/network.ts [--count 100000] [--in-flight 128] [--log 1000] [--rounds 3]
+ *   npx tsx bench/network.ts [--count 100000] [--in-flight 128] [--log 1000] [--routes N] [--rounds 3]
  *
  * `--log` is the message log's ring size (entries kept in memory), `--routes` the routes kept
  * for reversals (default the switch's own). First it times `toHex` (@amulet/bytes), which spells
@@ -262,7 +262,7 @@ for (let round = 0; round < ROUNDS; round++) {
   );
 }
 const median = (key: keyof Run) =>
-  [...runs.map((r) => r[key])].sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
+  runs.map((r) => r[key]).sort((a, b) => a - b)[Math.floor(runs.length / 2)]!;
 console.log(
   JSON.stringify({
     bench: 'network',

@@ -51,9 +51,10 @@ const SHORT = 32;
 
 /**
  * Encodes bytes as upper-case hexadecimal, the card world's convention. Up to 4 bytes the digit
- * pairs are joined; up to 32 the digits' codes go to `String.fromCharCode` at once; longer inputs are spelled into a scratch buffer and
- * decoded as ASCII. Joining pairs made a new string per byte: 154 ns for 18 bytes and 2.5 µs for
- * 300, against 94 ns and 0.9 µs this way (bench/network.ts, docs/network.md).
+ * pairs are joined; up to 32 the digits' codes go to `String.fromCharCode` at once; longer inputs
+ * are spelled into a scratch buffer and decoded as ASCII. Joining pairs for every length made a
+ * new string per byte: 155 ns for 18 bytes and 2.3 µs for 300, against 98 ns and 0.9 µs this way
+ * (bench/network.ts, docs/network.md).
  */
 export function toHex(bytes: Uint8Array): string {
   const n = bytes.length;

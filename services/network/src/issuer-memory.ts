@@ -107,7 +107,10 @@ export class IssuerMemory {
   }
 }
 
-/** Two 32-bit FNV-1a hashes of the key with different offsets; 21 bits of the first are kept. */
+/**
+ * Two 32-bit hashes of the key: FNV-1a, and an FNV-style one with another start and multiplier
+ * and a final mix. 21 bits of the first are kept, as the high part of 53.
+ */
 function hashKey(key: string): [number, number] {
   let a = 0x811c9dc5;
   let b = 0x01000193 ^ 0x5bd1e995;

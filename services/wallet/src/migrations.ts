@@ -68,7 +68,7 @@ export const walletMigrations: readonly Migration[] = [
     statements: [
       // GET /v1/cards lists an owner's cards by created_at, id: with wallet_cards_owner alone SQLite
       // sorted them in a temporary B-tree on every listing; in this order the index hands them over
-      // sorted (about 1 µs of a 11 µs listing of three cards).
+      // sorted (about 1 µs of an 11 µs listing of three cards).
       'CREATE INDEX wallet_cards_listing ON wallet_cards (tenant_id, user_id, created_at, id)',
     ],
   },
