@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeTokenData, Field, interchangeSpec } from '@amulet/contracts';
-import { createMessage } from '@amulet/iso8583';
+import { decodeTokenData, Field, interchangeSpec, originalDataElements } from '@amulet/contracts';
+import { createMessage, type FieldValue, type Iso8583Message } from '@amulet/iso8583';
 import { findClearPans } from '@amulet/store';
 import { afterEach, describe, expect, it } from 'vitest';
 import { buildRig, OPENING_BALANCE, type Rig } from './support/rig.ts';
@@ -226,6 +226,53 @@ describe('a whole tap: wearable -> terminal -> acquirer -> network -> real token
       1,
     );
     expect(await rig.available(w0!.cards[0]!)).toBe(OPENING_BALANCE);
+    await expectBalancedLedger(rig);
+  });
+
+  it('a token reversal after the switch restarted (its routes forgotten) reaches the issuer through the token service: no hold is left', async () => {
+    rig = await buildRig({ wearables: 2 });
+    const [w0, w1] = rig.wearables;
+    const kept = await w0!.tap(321);
+    const voided = await w1!.tap(777);
+    expect([kept.outcome.status, voided.outcome.status]).toEqual(['approved', 'approved']);
+    expect(await heldAtIssuer(rig)).toBe(2);
+    rig.restartNetwork();
+    // The second sale is voided at the terminal before capture (the terminal's reversal, as
+    // PosTerminal sends it: the original's fields and field 90), after the restart.
+    const original = voided.request!;
+    const fields = new Map<number, FieldValue>();
+    for (const field of [2, 3, 4, 7, 11, 12, 13, 37, 41, 42, 49]) {
+      const value = original.fields.get(field);
+      if (value !== undefined) fields.set(field, value);
+    }
+    fields.set(
+      Field.originalDataElements,
+      originalDataElements({
+        mti: original.mti,
+        stan: text(original, Field.stan),
+        transmissionDateTime: text(original, Field.transmissionDateTime),
+        acquiringInstitutionId: '',
+      }),
+    );
+    const reversal: Iso8583Message = createMessage(interchangeSpec, '0420', fields);
+    expect(text(await rig.acquirer.handle(reversal), Field.responseCode)).toBe('00');
+    await rig.settle();
+    const record = (await rig.store.all()).find((r) => r.amount === 777);
+    expect(record?.state).toBe('reversed');
+    // The new switch knew neither route nor issuer: it asked the token service, which found the
+    // approval by the chip data the acquirer's reversal carries, and the issuer released the hold.
+    const asked = rig.log.entries().filter((e) => e.peer === 'tsp' && e.mti.startsWith('04'));
+    expect(asked.map((e) => `${e.direction} ${e.mti} ${e.fields[String(Field.responseCode)] ?? ''}`)).toEqual(
+      ['out 0420 ', 'in 0430 00'],
+    );
+    expect((await rig.issuerReversals()).get(record!.key)).toBe('released');
+    expect(await rig.available(w1!.cards[0]!)).toBe(OPENING_BALANCE);
+    expect(await rig.available(w0!.cards[0]!)).toBe(OPENING_BALANCE - 321);
+    expect(await heldAtIssuer(rig)).toBe(1);
+    // The real PAN went from the token service to the issuer; the switch's log shows it masked.
+    expect(findClearPans(new TextEncoder().encode(rig.log.text())).map((h) => h.digits)).not.toContain(
+      w1!.cards[0]!.realPan,
+    );
     await expectBalancedLedger(rig);
   });
 

@@ -791,19 +791,40 @@ export class AtcRepository extends Repository {
     });
   }
 
+  /**
+   * The verdict recorded for one ATC of a token, or undefined: what the token service checks
+   * before it detokenizes a reversal (docs/token-service.md, "Reversals").
+   */
+  async verdict(tokenId: string, atc: number): Promise<AtcVerdict | undefined> {
+    if (!Number.isInteger(atc) || atc < 0 || atc > 0xffff) return undefined;
+    const rows = await this.reader.all<Schema['atc_verdicts']>(
+      this.db
+        .selectFrom('atc_verdicts')
+        .selectAll()
+        .where('token_id', '=', tokenId)
+        .where('atc', '=', atc)
+        .compile(),
+    );
+    return rows[0] === undefined ? undefined : verdictOf(rows[0]);
+  }
+
   async verdicts(tokenId: string): Promise<AtcVerdict[]> {
     const rows = await this.reader.all<Schema['atc_verdicts']>(
       this.db.selectFrom('atc_verdicts').selectAll().where('token_id', '=', tokenId).orderBy('atc').compile(),
     );
-    return rows.map((r) => ({
-      tokenId: r.token_id,
-      atc: Number(r.atc),
-      verdict: r.verdict as Verdict,
-      reasons: JSON.parse(r.reasons) as string[],
-      statusVersion: Number(r.status_version),
-      at: r.at,
-    }));
+    return rows.map(verdictOf);
   }
+}
+
+function verdictOf(r: Schema['atc_verdicts']): AtcVerdict {
+  return {
+    tokenId: r.token_id,
+    atc: Number(r.atc),
+    verdict: r.verdict as Verdict,
+    reasons: JSON.parse(r.reasons) as string[],
+    statusVersion: Number(r.status_version),
+    at: r.at,
+  };
 }
 
 /**

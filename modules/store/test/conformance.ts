@@ -426,6 +426,21 @@ export function storeConformance(label: string, makeHarness: () => Promise<Store
         [5, 'approved'],
         [6, 'declined'],
       ]);
+      expect(await store.atc.verdict(t.id, 5)).toMatchObject({ tokenId: t.id, atc: 5, verdict: 'approved' });
+      expect(await store.atc.verdict(t.id, 6)).toMatchObject({
+        verdict: 'declined',
+        reasons: ['CRYPTOGRAM'],
+      });
+      // Replayed, never recorded, out of range, or another token's: nothing.
+      for (const [token, atc] of [
+        [t.id, 3],
+        [t.id, 7],
+        [t.id, -1],
+        [t.id, 70000],
+        [u.id, 5],
+        [id('missing'), 5],
+      ] as const)
+        expect(await store.atc.verdict(token, atc)).toBeUndefined();
       await expect(
         store.atc.commit({ tokenId: id('missing'), atc: 1, verdict: 'approved', reasons: [] }),
       ).rejects.toMatchObject({

@@ -10,6 +10,8 @@ export const ResponseCode = {
   invalidTransaction: '12',
   invalidAmount: '13',
   invalidCardNumber: '14',
+  /** Unable to locate the record on file: here, no approved authorization that a reversal could name. */
+  originalNotFound: '25',
   formatError: '30',
   insufficientFunds: '51',
   expiredCard: '54',
@@ -41,6 +43,7 @@ const meanings: Readonly<Record<string, string>> = {
   '12': 'invalid transaction',
   '13': 'invalid amount',
   '14': 'invalid card number',
+  '25': 'unable to locate original',
   '30': 'format error',
   '51': 'insufficient funds',
   '54': 'expired card',

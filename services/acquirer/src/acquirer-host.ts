@@ -1,3 +1,4 @@
+import { fromHex, toHex } from '@amulet/bytes';
 import {
   authorizationKey,
   Field,
@@ -12,6 +13,7 @@ import {
   transactionKey,
 } from '@amulet/contracts';
 import { createMessage, type FieldValue, type Iso8583Message } from '@amulet/iso8583';
+import { decodeTlv, encodeTlv, type TlvNode } from '@amulet/tlv';
 import {
   type Clock,
   isTransportError,
@@ -176,6 +178,10 @@ export class AcquirerHost {
       const value = forward.fields.get(field);
       if (typeof value === 'string') kept[field] = value;
     }
+    // The chip data goes with a reversal: it is how the token service recognizes an original it
+    // approved when the network has forgotten the route (docs/acquirer.md, "Reversals").
+    const icc = forward.fields.get(Field.iccData);
+    if (Array.isArray(icc)) kept[Field.iccData] = toHex(encodeTlv(icc as readonly TlvNode[]));
     const inserted = await this.#options.store.insertPending({
       key,
       terminalId: text(forward, Field.terminalId).trim(),
@@ -288,6 +294,8 @@ export class AcquirerHost {
     for (const [field, value] of Object.entries(record.request)) {
       if (Number(field) !== Field.iccData) fields.set(Number(field), value);
     }
+    const icc = storedChipData(record.request[Field.iccData]);
+    if (icc !== undefined) fields.set(Field.iccData, icc);
     fields.set(
       Field.originalDataElements,
       originalDataElements({
@@ -323,5 +331,15 @@ export class AcquirerHost {
         await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, intervalMs));
       }
     }
+  }
+}
+
+/** Field 55 as kept with the row (hex of its TLV); a row that does not decode is reversed without it. */
+function storedChipData(hex: string | undefined): TlvNode[] | undefined {
+  if (hex === undefined) return undefined;
+  try {
+    return decodeTlv(fromHex(hex));
+  } catch {
+    return undefined;
   }
 }

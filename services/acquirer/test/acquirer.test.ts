@@ -206,7 +206,11 @@ for (const [name, backend] of Object.entries(backends)) {
       const second = await host(s.options, s.transport);
       cleanups.push(second.stop);
       await second.acquirer.settled();
-      expect(s.network.seen.slice(seenBefore).map((m) => m.mti)[0]).toBe('0421');
+      const resumed = s.network.seen.slice(seenBefore);
+      expect(resumed.map((m) => m.mti)[0]).toBe('0421');
+      // The original's chip data goes with it, kept across the restart (the token service needs
+      // it to place a token's reversal the network no longer has a route for).
+      expect(resumed[0]?.fields.get(Field.iccData)).toEqual([{ tag: '9F36', value: new Uint8Array([0, 1]) }]);
       expect(s.network.reversed.size).toBe(1);
       expect((await second.store.all())[0]?.state).toBe('reversed');
       expect((await second.store.all())[0]?.reversalAttempts).toBeGreaterThanOrEqual(2);
@@ -231,6 +235,8 @@ for (const [name, backend] of Object.entries(backends)) {
           '7': '1203093000',
           '41': 'T0000001',
           '32': '123456',
+          // Chip data that no longer decodes: the reversal still goes, without it.
+          '55': '9F3603',
         },
       });
       await s.stop();
@@ -239,6 +245,9 @@ for (const [name, backend] of Object.entries(backends)) {
       await second.acquirer.settled();
       expect((await second.store.all())[0]?.state).toBe('reversed');
       expect(s.network.reversed.size).toBe(1);
+      const sent = s.network.seen.filter((m) => m.mti.startsWith('042'));
+      expect(sent.length).toBeGreaterThanOrEqual(1);
+      expect(sent.every((m) => !m.fields.has(Field.iccData))).toBe(true);
     });
 
     it("a terminal's reversal of an approval is forwarded once; of an unknown one, it blocks the late original", async () => {

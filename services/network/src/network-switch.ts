@@ -416,13 +416,14 @@ export class NetworkSwitch {
     if (entry === undefined) {
       const issuer = this.#issuerMemory?.issuerOf(key, this.#clock.now());
       if (issuer !== undefined) return this.#forwardToRemembered(reversal, issuer);
-      // Never seen here, or its route is gone with its issuer (a restart, or past routeTtlMs:
-      // docs/network.md, "Not done"). A late original is declined. A card number's reversal still
-      // goes to the issuer of its BIN, which may have approved an original this switch forgot; a
-      // token's is acknowledged, since only the token service could say whose it is.
+      // Never seen here, or its route is gone with its issuer (a restart, or past routeTtlMs). A
+      // late original is declined. The issuer may still hold an original this switch forgot: a
+      // card number's reversal goes to the issuer of its BIN, a token's to the issuer the token
+      // service names for it.
       this.#tombstones.set(key, this.#clock.now());
       const byBin = this.#options.routes.find(text(reversal, Field.pan));
       if (byBin?.kind === 'issuer') return this.#forwardToRemembered(reversal, byBin.destination);
+      if (byBin?.kind === 'token') return this.#reverseThroughTokenService(reversal, byBin.destination);
       return this.#decline(reversal, ResponseCode.approved);
     }
     await entry.done;
@@ -462,6 +463,42 @@ export class NetworkSwitch {
         ? reversal
         : editMessage(reversal, { [Field.pan]: undefined, [Field.expiry]: undefined });
     return this.#sendReversal(reversal, forward, issuerName);
+  }
+
+  /**
+   * A token's reversal with no route and no remembered issuer: the token service answers with the
+   * real PAN of the original when its chip data (field 55) names an authorization it approved, and
+   * the reversal goes with that PAN to the issuer of its BIN, as by a route. A refusal (no such
+   * approval, no chip data, an unknown token) leaves nothing to undo here: acknowledged. No answer:
+   * none to the acquirer either, which repeats.
+   */
+  async #reverseThroughTokenService(
+    reversal: Iso8583Message,
+    tokenServiceName: string,
+  ): Promise<Iso8583Message | undefined> {
+    const tsp = this.#options.peers.get(tokenServiceName);
+    if (tsp === undefined) return this.#decline(reversal, ResponseCode.approved);
+    let located: Iso8583Message;
+    try {
+      this.log.record(this.#clock.now(), 'out', tokenServiceName, reversal);
+      located = await tsp.request(reversal, {
+        timeoutMs: this.#options.tokenServiceTimeoutMs ?? 2000,
+        retransmission: true,
+      });
+      this.log.record(this.#clock.now(), 'in', tokenServiceName, located);
+    } catch (error) {
+      if (isTransportError(error)) return undefined;
+      throw error;
+    }
+    const realPan = text(located, Field.pan);
+    const target = this.#options.routes.find(realPan);
+    if (text(located, Field.responseCode) !== ResponseCode.approved || target?.kind !== 'issuer')
+      return this.#decline(reversal, ResponseCode.approved);
+    const forward = editMessage(reversal, {
+      [Field.pan]: realPan,
+      [Field.expiry]: located.fields.get(Field.expiry),
+    });
+    return this.#sendReversal(reversal, forward, target.destination);
   }
 
   /** Sends `forward` to the issuer until it answers; the acquirer's answer, or none (it repeats). */

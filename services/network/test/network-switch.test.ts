@@ -36,11 +36,23 @@ class ScriptedPeer {
   }
 }
 
-/** A token service that knows one DPAN: approves it with the real PAN when field 55 is there, else 82. */
+/**
+ * A token service that knows one DPAN: approves it with the real PAN when field 55 is there, else
+ * 82; locates a reversal's original (0400, 0420, 0421) when field 55 is there (its stand-in for
+ * "names an approval"), else 30.
+ */
 function tokenServicePeer(): ScriptedPeer {
   return new ScriptedPeer((m) => {
-    if (m.mti !== '0100') return undefined;
+    if (m.mti !== '0100' && !/^04[02]/.test(m.mti)) return undefined;
     if (m.fields.get(Field.pan) !== DPAN) return responseTo(m, echo, { [Field.responseCode]: '14' });
+    if (m.mti !== '0100')
+      return responseTo(
+        m,
+        echo,
+        m.fields.has(Field.iccData)
+          ? { [Field.pan]: REAL_PAN, [Field.expiry]: '3105', [Field.responseCode]: '00' }
+          : { [Field.responseCode]: '30' },
+      );
     if (!m.fields.has(Field.iccData))
       return responseTo(m, echo, {
         [Field.responseCode]: '82',
@@ -206,7 +218,7 @@ describe('the network switch', () => {
     expect(text(s.issuer.received[0], Field.pan)).toBe(PLAIN_PAN);
   });
 
-  it("a token's reversal never seen is acknowledged without reaching anyone, and its late original refused", async () => {
+  it("a token's reversal never seen, that the token service cannot place, is acknowledged without reaching the issuer, and its late original refused", async () => {
     const s = await setup();
     const reversal = request(DPAN, '000016', 700, '0420', [
       [Field.originalDataElements, `0100000016120309300000000123456${'0'.repeat(11)}`],
@@ -215,7 +227,44 @@ describe('the network switch', () => {
     const icc: [number, FieldValue] = [Field.iccData, [{ tag: '9F36', value: fromHex('0003') }]];
     expect(text(await s.send(request(DPAN, '000016', 700, '0100', [icc])), Field.responseCode)).toBe('94');
     expect(s.issuer.received).toEqual([]);
-    expect(s.tsp.received).toEqual([]);
+    // Asked (no chip data: refused), and the late original never forwarded.
+    expect(s.tsp.mtis()).toEqual(['0420']);
+  });
+
+  it("a token's reversal with no route (a restart): the token service names the real PAN by its chip data and the reversal reaches the issuer with it", async () => {
+    const s = await setup();
+    const icc: [number, FieldValue] = [Field.iccData, [{ tag: '9F36', value: fromHex('0004') }]];
+    const reversal = request(DPAN, '000017', 700, '0420', [
+      [Field.originalDataElements, `0100000017120309300000000123456${'0'.repeat(11)}`],
+      icc,
+    ]);
+    // The token service does not answer at first: nor does the switch, and the acquirer repeats.
+    s.tsp.silent = () => true;
+    expect(await s.send(reversal)).toBeUndefined();
+    expect(s.issuer.received).toEqual([]);
+    s.tsp.silent = () => false;
+    const repeat = createMessage(interchangeSpec, '0421', new Map(reversal.fields));
+    const answer = await s.send(repeat);
+    expect(text(answer, Field.responseCode)).toBe('00');
+    // The acquirer's answer echoes its own field 2, the DPAN; the issuer gets the real PAN.
+    expect(text(answer, Field.pan)).toBe(DPAN);
+    expect(answer?.fields.has(Field.expiry)).toBe(false);
+    expect(s.tsp.mtis()).toEqual(['0420', '0421']);
+    expect(s.issuer.mtis()).toEqual(['0421']);
+    const reached = s.issuer.received[0]!;
+    expect([text(reached, Field.pan), text(reached, Field.expiry)]).toEqual([REAL_PAN, '3105']);
+    expect(text(reached, Field.originalDataElements)).toBe(text(reversal, Field.originalDataElements));
+    // The real PAN crossed the switch; its log shows it masked only.
+    const logged = s.log.text();
+    expect(logged).not.toContain(REAL_PAN);
+    expect(logged).toContain('401200******0016');
+    // Out twice (the first unanswered), in once.
+    expect(
+      s.log
+        .entries()
+        .filter((e) => e.peer === 'tsp')
+        .map((e) => `${e.direction} ${e.mti}`),
+    ).toEqual(['out 0420', 'out 0421', 'in 0430']);
   });
 
   it('a reversal whose route was dropped for room still reaches the issuer; a token one without the DPAN', async () => {

@@ -6,13 +6,15 @@ import {
   isContactlessChip,
   Mti,
   ResponseCode,
+  responseTo,
   TokenDataId,
+  text,
 } from '@amulet/contracts';
 import type { CryptogramVersionNumber } from '@amulet/emv';
 import { type Hsm, isVerificationFailure } from '@amulet/hsm';
 import { createMessage, type FieldValue, getText, getTlv, type Iso8583Message } from '@amulet/iso8583';
 import { coveredTerminalTags, cryptogramData, type SupportedCvn } from '@amulet/secure-element';
-import type { AuthorizationView, Store } from '@amulet/store';
+import type { AuthorizationView, Store, TokenCard, TokenRecord } from '@amulet/store';
 import type { TlvNode } from '@amulet/tlv';
 import type { CardProtection } from './card-protection.ts';
 import { tokenDataOf } from './idv.ts';
@@ -32,6 +34,8 @@ export const VerdictReason = {
   amountMismatch: 'AMOUNT_MISMATCH',
   cvmRequired: 'CVM_REQUIRED',
   statusChanged: 'TOKEN_STATUS_CHANGED',
+  /** A reversal's chip data names no authorization this service approved. */
+  originalNotFound: 'ORIGINAL_NOT_FOUND',
   /** Not a decline: the ATC jumped more than the window above the high-water mark. */
   atcJump: 'ATC_JUMP',
 } as const;
@@ -50,6 +54,7 @@ const responseCodeOf: Readonly<Record<string, string>> = {
   DOMAIN_DEVICE: ResponseCode.transactionNotPermittedToCardholder,
   AMOUNT_MISMATCH: ResponseCode.invalidAmount,
   CVM_REQUIRED: ResponseCode.additionalAuthenticationRequired,
+  ORIGINAL_NOT_FOUND: ResponseCode.originalNotFound,
 };
 
 export interface AuthorizerOptions {
@@ -80,6 +85,8 @@ export type AuthorizationVerdict =
 
 /** Fields echoed from the request into the response (ISO 8583:1987 clause 4.3, "mandatory echo"). */
 const ECHOED = [3, 4, 7, 11, 12, 13, 32, 37, 41, 42, 49] as const;
+/** A reversal's answer echoes the same and the original data elements (90). */
+const REVERSAL_ECHOED = [...ECHOED, Field.originalDataElements];
 
 interface IccData {
   readonly arqc: Uint8Array;
@@ -181,7 +188,7 @@ export class Authorizer {
     if (dpan === undefined || !/^\d{13,19}$/.test(dpan) || icc === undefined || amountText === undefined)
       return refuse([VerdictReason.format]);
 
-    const { store, hsm } = this.#options;
+    const { store } = this.#options;
     const view = await store.cards.authorizationView(dpan);
     if (view === undefined) return refuse([VerdictReason.unknownToken]);
     const { token, card } = view;
@@ -192,26 +199,8 @@ export class Authorizer {
     // the hot path reads no mark first; a cryptogram that fails consumes nothing.
     const atc = ((icc.atc[0] ?? 0) << 8) | (icc.atc[1] ?? 0);
 
-    // The cryptogram, recomputed in the HSM over the data field 55 carries (EMV Book 2 8.1).
-    const layout = iadLayout(card.cvn);
-    if (layout === undefined || icc.iad[layout.cvnAt] !== layout.cvnValue)
-      return refuse([VerdictReason.cryptogram], token.id);
-    try {
-      const un = icc.terminal.get('9F37');
-      await hsm.verifyArqc({
-        imkId: card.imkKeyId,
-        cvn: card.cvn as CryptogramVersionNumber,
-        pan: token.dpan,
-        psn: card.psn,
-        atc: icc.atc,
-        ...(un === undefined ? {} : { unpredictableNumber: un }),
-        data: cryptogramData(card.cvn as SupportedCvn, icc.terminal, icc.aip, icc.atc, icc.iad),
-        arqc: icc.arqc,
-      });
-    } catch (error) {
-      if (isVerificationFailure(error)) return refuse([VerdictReason.cryptogram], token.id);
-      throw error;
-    }
+    const layout = await this.#cryptogramLayout(token, card, icc);
+    if (layout === undefined) return refuse([VerdictReason.cryptogram], token.id);
 
     const reasons: string[] = [];
     const now = this.#options.world.now();
@@ -244,6 +233,97 @@ export class Authorizer {
     const flags = previous >= 0 && atc - previous > this.#atcWindow ? [VerdictReason.atcJump] : [];
     const secret = await this.#options.cards.reveal(view.panRecord);
     return { approved: true, view, pan: secret.pan, expiry: secret.expiry, flags };
+  }
+
+  /**
+   * The cryptogram, recomputed in the HSM over the data field 55 carries (EMV Book 2 8.1): the
+   * IAD's layout when it verifies, undefined when it does not.
+   */
+  async #cryptogramLayout(
+    token: TokenRecord,
+    card: TokenCard,
+    icc: IccData,
+  ): Promise<ReturnType<typeof iadLayout>> {
+    const layout = iadLayout(card.cvn);
+    if (layout === undefined || icc.iad[layout.cvnAt] !== layout.cvnValue) return undefined;
+    try {
+      const un = icc.terminal.get('9F37');
+      await this.#options.hsm.verifyArqc({
+        imkId: card.imkKeyId,
+        cvn: card.cvn as CryptogramVersionNumber,
+        pan: token.dpan,
+        psn: card.psn,
+        atc: icc.atc,
+        ...(un === undefined ? {} : { unpredictableNumber: un }),
+        data: cryptogramData(card.cvn as SupportedCvn, icc.terminal, icc.aip, icc.atc, icc.iad),
+        arqc: icc.arqc,
+      });
+      return layout;
+    } catch (error) {
+      if (isVerificationFailure(error)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * A reversal (0400, 0420 or 0421) that the network can no longer route by itself (its route
+   * forgotten in a restart or expired): the real PAN and expiry it needs to reach the issuer,
+   * answered (0410 or 0430, field 39 '00') only for an authorization this service approved. Field
+   * 55 must carry the original's chip data: its cryptogram must verify for the token and its ATC
+   * must have an approved verdict, so the port never turns a DPAN alone into a PAN. The token's
+   * status does not matter (an approval made before a suspension is still reversed); the ATC stays
+   * consumed, and each answer found is an audit entry. docs/token-service.md, "Reversals".
+   */
+  async locateReversal(request: Iso8583Message): Promise<Iso8583Message> {
+    const refuse = (reason: string, tokenId?: string) =>
+      responseTo(request, REVERSAL_ECHOED, {
+        [Field.pan]: /^\d{1,19}$/.test(text(request, Field.pan)) ? text(request, Field.pan) : undefined,
+        [Field.responseCode]: responseCodeOf[reason] ?? ResponseCode.doNotHonour,
+        [Field.additionalDataPrivate]: encodeTokenData([
+          ...(tokenId === undefined ? [] : [[TokenDataId.tokenReference, tokenId] as const]),
+          [TokenDataId.verdictReasons, reason],
+        ]),
+      });
+    let icc: IccData | undefined;
+    const dpan = text(request, Field.pan);
+    try {
+      const nodes = getTlv(request, Field.iccData);
+      icc = nodes === undefined ? undefined : iccDataOf(nodes);
+    } catch {
+      return refuse(VerdictReason.format);
+    }
+    if (
+      !/^\d{13,19}$/.test(dpan) ||
+      icc === undefined ||
+      !/^\d{42}$/.test(text(request, Field.originalDataElements))
+    )
+      return refuse(VerdictReason.format);
+    const { store, cards } = this.#options;
+    const view = await store.cards.authorizationView(dpan);
+    if (view === undefined) return refuse(VerdictReason.unknownToken);
+    const { token, card } = view;
+    if ((await this.#cryptogramLayout(token, card, icc)) === undefined)
+      return refuse(VerdictReason.cryptogram, token.id);
+    const atc = ((icc.atc[0] ?? 0) << 8) | (icc.atc[1] ?? 0);
+    const verdict = await store.atc.verdict(token.id, atc);
+    if (verdict?.verdict !== 'approved') return refuse(VerdictReason.originalNotFound, token.id);
+    // A PAN revealed without an authorization of its own is on the record (DESIGN invariant 10).
+    await store.audit.append({
+      actor: 'network',
+      action: 'reversal.located',
+      subject: token.id,
+      details: { atc, original: text(request, Field.originalDataElements) },
+    });
+    const secret = await cards.reveal(view.panRecord);
+    return responseTo(request, REVERSAL_ECHOED, {
+      [Field.pan]: secret.pan,
+      [Field.expiry]: secret.expiry,
+      [Field.responseCode]: ResponseCode.approved,
+      [Field.additionalDataPrivate]: encodeTokenData([
+        [TokenDataId.tokenReference, token.id],
+        [TokenDataId.par, view.panRecord.par],
+      ]),
+    });
   }
 
   /** The 0110 for a verdict (docs/token-service.md, "Detokenization"). */

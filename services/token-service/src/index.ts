@@ -8,7 +8,7 @@
 export { interchangeCodec as iso8583Codec } from '@amulet/contracts';
 export { ApduRelay, RelayAbortedError, type RelayEvent } from './apdu-relay.ts';
 export * as apiSchemas from './api-schemas.ts';
-export { startAuthorizationServer } from './authorization-server.ts';
+export { authorizationHandler, startAuthorizationServer } from './authorization-server.ts';
 export {
   type AuthorizationVerdict,
   Authorizer,

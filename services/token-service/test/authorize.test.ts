@@ -1,4 +1,12 @@
-import { decodeTokenData, Field, interchangeCodec, interchangeSpec, TokenDataId } from '@amulet/contracts';
+import {
+  decodeTokenData,
+  editMessage,
+  Field,
+  interchangeCodec,
+  interchangeSpec,
+  originalDataElements,
+  TokenDataId,
+} from '@amulet/contracts';
 import { isLuhnValid } from '@amulet/emv';
 import { createMessage, getText, type Iso8583Message } from '@amulet/iso8583';
 import { coveredTerminalTags } from '@amulet/secure-element';
@@ -27,6 +35,23 @@ const reasons = (m: Iso8583Message): string[] =>
   (decodeTokenData(getText(m, Field.additionalDataPrivate) ?? '').get(TokenDataId.verdictReasons) ?? '')
     .split(',')
     .filter((r) => r.length > 0);
+
+/** The acquirer's reversal advice of an 0100: the same fields, field 90 naming it. */
+function reversalOf(request: Iso8583Message, mti = '0420'): Iso8583Message {
+  return editMessage(
+    request,
+    {
+      [Field.stan]: '999999',
+      [Field.originalDataElements]: originalDataElements({
+        mti: request.mti,
+        stan: getText(request, Field.stan) ?? '',
+        transmissionDateTime: getText(request, Field.transmissionDateTime) ?? '',
+        acquiringInstitutionId: getText(request, Field.acquiringInstitutionId) ?? '',
+      }),
+    },
+    mti,
+  );
+}
 
 /** The same request with one field 55 data object replaced. */
 function withIcc(
@@ -256,5 +281,88 @@ describe.each(['sqlite', 'postgres'] as const)('detokenization and validation on
     expect(settled.filter((r) => code(r) === '00').length).toBe(
       verdicts.filter((v) => v.verdict === 'approved').length,
     );
+  });
+
+  it('a reversal the network cannot route: the real PAN only for an original it approved, named by its chip data', async () => {
+    const card = pan();
+    const { token, se } = await activeToken(tsp, card, 'SN-2010', '2912');
+    const approved = (await tapRequest(se, token.tokenExpiry)).request;
+    expect(code(await tsp.authorizer.authorize(approved))).toBe('00');
+    const declined = (await tapRequest(se, token.tokenExpiry, { field4: '000000009999' })).request;
+    expect(code(await tsp.authorizer.authorize(declined))).toBe('13');
+    const neverSent = (await tapRequest(se, token.tokenExpiry)).request;
+
+    const server = await startAuthorizationServer(tsp.authorizer);
+    const client = createTcpTransport({ codec: interchangeCodec }).connect(server.endpoint);
+    try {
+      await client.connected();
+      for (const [mti, answerMti] of [
+        ['0400', '0410'],
+        ['0420', '0430'],
+        ['0421', '0430'],
+      ] as const) {
+        const reversal = reversalOf(approved, mti);
+        const located = await client.request(reversal, { timeoutMs: 5000, retransmission: true });
+        expect(located.mti).toBe(answerMti);
+        expect(code(located)).toBe('00');
+        expect(getText(located, Field.pan)).toBe(card);
+        expect(getText(located, Field.expiry)).toBe('2912');
+        expect(getText(located, Field.originalDataElements)).toBe(
+          getText(reversal, Field.originalDataElements),
+        );
+        expect(decodeTokenData(getText(located, Field.additionalDataPrivate) ?? '').get('01')).toBe(token.id);
+      }
+    } finally {
+      await client.close();
+      await server.close();
+    }
+
+    // Each PAN revealed this way is on the audit record, without card data.
+    const located = (await tsp.handle.store.audit.list(0, 1_000_000)).filter(
+      (e) => e.action === 'reversal.located' && e.subject === token.id,
+    );
+    expect(located).toHaveLength(3);
+    expect(JSON.stringify(located)).not.toContain(card);
+
+    // Refused, each with its reason, and never with the PAN anywhere in the answer.
+    const refusals: [Iso8583Message, string, string][] = [
+      [reversalOf(declined), '25', 'ORIGINAL_NOT_FOUND'],
+      [reversalOf(neverSent), '25', 'ORIGINAL_NOT_FOUND'],
+      [
+        withIcc(reversalOf(approved), '9F26', (v) => v.map((b, i) => (i === 0 ? b ^ 1 : b))),
+        '82',
+        'CRYPTOGRAM_INVALID',
+      ],
+      [
+        withIcc(reversalOf(approved), '9F36', (v) => Uint8Array.of(v[0]!, v[1]! + 1)),
+        '82',
+        'CRYPTOGRAM_INVALID',
+      ],
+      [editMessage(reversalOf(approved), { [Field.iccData]: undefined }), '30', 'FORMAT'],
+      [editMessage(reversalOf(approved), { [Field.originalDataElements]: undefined }), '30', 'FORMAT'],
+      [editMessage(reversalOf(approved), { [Field.pan]: '4895000000000000' }), '14', 'UNKNOWN_TOKEN'],
+    ];
+    for (const [reversal, expected, reason] of refusals) {
+      const answer = await tsp.authorizer.locateReversal(reversal);
+      expect([answer.mti, code(answer), reasons(answer)]).toEqual(['0430', expected, [reason]]);
+      expect(getText(answer, Field.expiry)).toBeUndefined();
+      expect(findClearPans(interchangeCodec.encode(answer)).map((h) => h.digits)).not.toContain(card);
+    }
+
+    // An approval made before a suspension is still reversed; the ATC it names stays consumed.
+    await tsp.service.changeStatus({
+      tokenIds: [token.id],
+      action: 'suspend',
+      actor: 'issuer',
+      reason: 'fraud',
+    });
+    expect(getText(await tsp.authorizer.locateReversal(reversalOf(approved)), Field.pan)).toBe(card);
+    await tsp.service.changeStatus({
+      tokenIds: [token.id],
+      action: 'resume',
+      actor: 'issuer',
+      reason: 'cleared',
+    });
+    expect(code(await tsp.authorizer.authorize(approved))).toBe('82');
   });
 });

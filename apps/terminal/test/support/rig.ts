@@ -1,6 +1,5 @@
 import { AcquirerHost, AcquirerStore, type AcquirerStoreOptions } from '@amulet/acquirer';
-import { Field, interchangeSpec, Mti, ResponseCode } from '@amulet/contracts';
-import { createMessage, type FieldValue, type Iso8583Message } from '@amulet/iso8583';
+import type { Iso8583Message } from '@amulet/iso8583';
 import {
   iso8583Codec as issuerCodec,
   issuerMessageHandler,
@@ -11,13 +10,14 @@ import {
   interchangeCodec,
   MessageLog,
   NetworkSwitch,
+  type NetworkSwitchOptions,
   RoutingTable,
   type StandInLimit,
 } from '@amulet/network';
 import type { RuleSet } from '@amulet/risk';
 import { inProcessTransport, memoryBlobStore, memoryCounter, SecureElement } from '@amulet/secure-element';
 import { postgresConnectionDefaults } from '@amulet/store';
-import { startAuthorizationServer } from '@amulet/token-service';
+import { authorizationHandler, startAuthorizationServer } from '@amulet/token-service';
 import {
   createMemoryTransport,
   createTcpTransport,
@@ -79,6 +79,8 @@ export interface Rig {
   readonly acquirer: AcquirerHost;
   readonly store: AcquirerStore;
   readonly network: NetworkSwitch;
+  /** A new switch behind the same port, as after a restart: every route and remembered issuer gone. */
+  restartNetwork(): void;
   readonly log: MessageLog;
   readonly parties: Parties;
   readonly tokens: readonly RigToken[];
@@ -112,24 +114,6 @@ export function rigRoutes(): RoutingTable {
     { low: BINS.visaCard, high: BINS.visaCard, kind: 'issuer', destination: 'issuer' },
     { low: BINS.mastercardCard, high: BINS.mastercardCard, kind: 'issuer', destination: 'issuer' },
   ]);
-}
-
-/** What the token service's ISO 8583 port does (startAuthorizationServer), for an in-memory hop. */
-export function tokenServiceHandler(parties: Parties): MessageHandler<Iso8583Message> {
-  return async (request) => {
-    if (request.mti === Mti.authorizationRequest) return parties.authorizer.authorize(request);
-    const fields = new Map<number, FieldValue>();
-    for (const n of [Field.stan, Field.terminalId, Field.acquiringInstitutionId]) {
-      const v = request.fields.get(n);
-      if (v !== undefined) fields.set(n, v);
-    }
-    fields.set(Field.responseCode, ResponseCode.invalidTransaction);
-    return createMessage(
-      interchangeSpec,
-      `${request.mti.slice(0, 2)}${Number(request.mti[2]) + 1}${request.mti[3]}`,
-      fields,
-    );
-  };
 }
 
 async function acquirerStoreOptions(
@@ -241,7 +225,7 @@ async function assembleRig(options: RigOptions, parties: Parties, clock: { ms: n
   } else {
     const tspHop = hop(3);
     const issuerHop = hop(4);
-    const tspServer = await tspHop.listen(tokenServiceHandler(parties));
+    const tspServer = await tspHop.listen(authorizationHandler(parties.authorizer));
     const handleIssuer = issuerMessageHandler(parties.issuer);
     const issuerServer = await issuerHop.listen(async (message, context) => {
       issuerLink.received.push(message.mti);
@@ -261,7 +245,7 @@ async function assembleRig(options: RigOptions, parties: Parties, clock: { ms: n
 
   // ---- Network ----
   const log = new MessageLog();
-  const network = new NetworkSwitch({
+  const networkOptions: NetworkSwitchOptions = {
     routes: rigRoutes(),
     peers: new Map([
       ['tsp', tspClient],
@@ -274,9 +258,11 @@ async function assembleRig(options: RigOptions, parties: Parties, clock: { ms: n
     standIn: { limits: options.standIn ?? [] },
     advice: { intervalMs: retry, maxAttempts: 10_000 },
     ...(options.maxRoutes === undefined ? {} : { maxRoutes: options.maxRoutes }),
-  });
+  };
+  let network = new NetworkSwitch(networkOptions);
   const networkHop = hop(2);
-  const networkServer = await networkHop.listen(network.handle);
+  // Through `network` as it is now: restartNetwork puts a new switch behind the same port.
+  const networkServer = await networkHop.listen((message) => network.handle(message));
   closers.push(() => networkServer.close());
   const networkClient = networkHop.connect();
   clients.push(networkClient);
@@ -358,7 +344,13 @@ async function assembleRig(options: RigOptions, parties: Parties, clock: { ms: n
     wearables,
     acquirer,
     store,
-    network,
+    get network() {
+      return network;
+    },
+    restartNetwork() {
+      network.close();
+      network = new NetworkSwitch(networkOptions);
+    },
     log,
     parties,
     tokens,
