@@ -113,6 +113,8 @@ const benchWorld = { now: () => new Date(), random: randomPool() };
 interface ProcessReport {
   /** CPU (user + system) per completed authorization of the step, in microseconds. */
   readonly cpuMs: number;
+  /** The part of cpuMs spent in the kernel (writes, fsync, sockets). */
+  readonly systemMs: number;
   /** Share of the step the event loop was busy (perf_hooks eventLoopUtilization). */
   readonly busy: number;
   /** How late a 10 ms timer fired: p99 and worst, in ms (a stall of the loop shows here). */
@@ -183,6 +185,7 @@ function watchProcess() {
         transactions: now.transactions - written.transactions,
         commits: now.commits - written.commits,
         cpuMs: (used.user + used.system) / 1000,
+        systemMs: used.system / 1000,
         busy: Number(loop.utilization.toFixed(3)),
         loopDelayP99Ms: Number(Math.max(0, delay.percentile(99) / 1e6 - LOOP_TICK_MS).toFixed(2)),
         loopDelayMaxMs: Number(Math.max(0, delay.max / 1e6 - LOOP_TICK_MS).toFixed(2)),
@@ -658,12 +661,12 @@ async function main(): Promise<void> {
         `${s.label.padEnd(23)} | ${String(s.offered).padStart(7)} | ${String(s.completed).padStart(6)} | ${String(s.approved).padStart(8)} | ${String(s.perSecond).padStart(5)} | ${s.p50Ms.toFixed(2).padStart(6)} | ${s.p99Ms.toFixed(2).padStart(6)} | ${s.p999Ms.toFixed(2).padStart(8)}`,
       );
     console.log(
-      'step                    | process   | CPU µs/auth | busy | loop p99 ms | loop max ms | GC ms | GC max ms | heap MB | auths/commit | round trips (count p50 p99 ms)',
+      'step                    | process   | CPU µs/auth | kernel | busy | loop p99 ms | loop max ms | GC ms | GC max ms | heap MB | auths/commit | round trips (count p50 p99 ms)',
     );
     for (const s of steps)
       for (const [role, r] of Object.entries(s.processes ?? {}))
         console.log(
-          `${s.label.padEnd(23)} | ${role.padEnd(9)} | ${String(Math.round((r.cpuMs * 1000) / Math.max(1, s.completed))).padStart(11)} | ${r.busy.toFixed(2)} | ${r.loopDelayP99Ms.toFixed(2).padStart(11)} | ${r.loopDelayMaxMs.toFixed(2).padStart(11)} | ${r.gcMs.toFixed(0).padStart(5)} | ${r.gcMaxMs.toFixed(2).padStart(9)} | ${String(r.heapMb).padStart(7)} | ${(r.commits === 0 ? '' : (s.completed / r.commits).toFixed(2)).padStart(12)} | ${Object.entries(
+          `${s.label.padEnd(23)} | ${role.padEnd(9)} | ${String(Math.round((r.cpuMs * 1000) / Math.max(1, s.completed))).padStart(11)} | ${String(Math.round((r.systemMs * 1000) / Math.max(1, s.completed))).padStart(6)} | ${r.busy.toFixed(2)} | ${r.loopDelayP99Ms.toFixed(2).padStart(11)} | ${r.loopDelayMaxMs.toFixed(2).padStart(11)} | ${r.gcMs.toFixed(0).padStart(5)} | ${r.gcMaxMs.toFixed(2).padStart(9)} | ${String(r.heapMb).padStart(7)} | ${(r.commits === 0 ? '' : (s.completed / r.commits).toFixed(2)).padStart(12)} | ${Object.entries(
             r.hops,
           )
             .map(
