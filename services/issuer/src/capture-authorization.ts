@@ -27,8 +27,9 @@ export type CaptureResult =
   | { readonly status: 'amount-invalid'; readonly authorizationCode: string };
 
 /**
- * Clearing: turns a hold into a posting. The authorization leaves 'held' with a conditional update
- * first, so a capture racing a reversal or another capture of the same authorization has one winner.
+ * Clearing: turns a hold into a posting. The authorization leaves 'held' (or 'expired', its hold
+ * already given back) with a conditional update first, so a capture racing a reversal, an expiry
+ * or another capture of the same authorization has one winner.
  */
 export function captureAuthorization(ctx: IssuerContext, request: CaptureRequest): Promise<CaptureResult> {
   const code = request.authorizationCode;
@@ -38,10 +39,13 @@ export function captureAuthorization(ctx: IssuerContext, request: CaptureRequest
       return { status: 'not-found', authorizationCode: code };
     if (auth.state === 'captured')
       return { status: 'already-captured', authorizationCode: code, capturedMinor: num(auth.captured_minor) };
-    if (auth.state !== 'held') return { status: 'not-held', authorizationCode: code, state: auth.state };
+    // An expired hold was given back, but the sale stands: its clearing posts without a hold.
+    if (auth.state !== 'held' && auth.state !== 'expired')
+      return { status: 'not-held', authorizationCode: code, state: auth.state };
     const held = num(auth.held_minor);
+    const ceiling = auth.state === 'held' ? held : num(auth.amount_minor);
     const amount = request.amountMinor;
-    if (!Number.isSafeInteger(amount) || amount <= 0 || amount > held || amount > maxAmountMinor)
+    if (!Number.isSafeInteger(amount) || amount <= 0 || amount > ceiling || amount > maxAmountMinor)
       return { status: 'amount-invalid', authorizationCode: code };
     const moved = await q.run(
       ctx.db
@@ -53,7 +57,7 @@ export function captureAuthorization(ctx: IssuerContext, request: CaptureRequest
           updated_at: ctx.now().toISOString(),
         })
         .where('id', '=', auth.id)
-        .where('state', '=', 'held')
+        .where('state', '=', auth.state)
         .compile(),
     );
     if (moved === 0) return { status: 'not-held', authorizationCode: code, state: 'changed' };
@@ -64,12 +68,20 @@ export function captureAuthorization(ctx: IssuerContext, request: CaptureRequest
         .where('id', '=', auth.account_id)
         .compile(),
     );
-    await post(ctx, q, 'capture', auth.id, postingLines.capture(auth.account_id, held, amount));
+    await post(
+      ctx,
+      q,
+      'capture',
+      auth.id,
+      held === 0
+        ? postingLines.captureWithoutHold(auth.account_id, amount)
+        : postingLines.capture(auth.account_id, held, amount),
+    );
     return {
       status: 'captured',
       authorizationCode: code,
       capturedMinor: amount,
-      releasedMinor: held - amount,
+      releasedMinor: Math.max(0, held - amount),
     };
   });
 }

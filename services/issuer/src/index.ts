@@ -13,6 +13,7 @@ export { ensureIssuerKeys, type IssuerKeys } from './card-protection.ts';
 export { type CardStatus, cardStatuses, nextCardStatus } from './card-status.ts';
 export { type DecisionReason, decisionReasons } from './decision-reasons.ts';
 export { defaultIssuerRules } from './default-rules.ts';
+export type { HoldExpiry } from './expire-holds.ts';
 export {
   type Account,
   type Card,

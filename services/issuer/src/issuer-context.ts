@@ -22,6 +22,8 @@ export interface IssuerContext {
   readonly velocity: SlidingWindowCounter;
   readonly otpTtlMs: number;
   readonly otpMaxTries: number;
+  /** How long an authorization's hold stands before expireHolds releases it. */
+  readonly holdExpiryMs: number;
   readonly log: (entry: IssuerLogEntry) => void;
 }
 

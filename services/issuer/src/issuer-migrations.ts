@@ -47,5 +47,14 @@ export function issuerMigrations(dialect: Dialect): readonly Migration[] {
           wrapping_key_id TEXT NOT NULL, created_at TEXT NOT NULL)`,
       ],
     },
+    {
+      id: 1002,
+      name: 'how far hold expiry has swept',
+      statements: [
+        // One row: every authorization created before swept_before (ms since the epoch) has been
+        // looked at. No index on the hot path: authorization ids sort by creation time.
+        'CREATE TABLE issuer_hold_sweep (id INTEGER PRIMARY KEY, swept_before BIGINT NOT NULL)',
+      ],
+    },
   ];
 }

@@ -14,6 +14,7 @@ import { checkExpiry, checkPan, expiryAfter, maskCardNumber, newPan } from './ca
 import { type IssuerKeys, open, panLookup, panPurpose, seal } from './card-protection.ts';
 import { type CardStatus, nextCardStatus } from './card-status.ts';
 import { defaultIssuerRules } from './default-rules.ts';
+import { expireHolds, type HoldExpiry } from './expire-holds.ts';
 import {
   accountById,
   type CardRow,
@@ -54,6 +55,11 @@ export interface IssuerOptions {
   readonly otpTtlMs?: number;
   /** Default 3. */
   readonly otpMaxTries?: number;
+  /**
+   * How long a hold stands before `expireHolds` releases it; default 7 days. A capture after that
+   * still posts.
+   */
+  readonly holdExpiryMs?: number;
   readonly log?: IssuerLog;
 }
 
@@ -149,6 +155,12 @@ function cardView(row: CardRow): Card {
   };
 }
 
+function checkHoldExpiry(ms: number): number {
+  if (!Number.isSafeInteger(ms) || ms < 1)
+    throw new IssuerError('ERR_ISSUER_INPUT', 'holdExpiryMs is a positive whole number of milliseconds');
+  return ms;
+}
+
 function checkAmount(value: number | undefined, name: string, allowZero = true): number | undefined {
   if (value === undefined) return undefined;
   if (!Number.isSafeInteger(value) || value < (allowZero ? 0 : 1) || value > maxAmountMinor)
@@ -168,6 +180,7 @@ export class Issuer {
   }
 
   static async open(options: IssuerOptions): Promise<Issuer> {
+    const holdExpiryMs = checkHoldExpiry(options.holdExpiryMs ?? 7 * 86_400_000);
     await migrate(options.engine, options.now, issuerMigrations(options.engine.dialect));
     return new Issuer({
       engine: options.engine,
@@ -184,6 +197,7 @@ export class Issuer {
       }),
       otpTtlMs: options.otpTtlMs ?? 300_000,
       otpMaxTries: options.otpMaxTries ?? 3,
+      holdExpiryMs,
       log: options.log ?? (() => undefined),
     });
   }
@@ -516,6 +530,16 @@ export class Issuer {
 
   captureBatch(items: readonly CaptureRequest[]): Promise<CaptureBatchResult> {
     return captureBatch(this.#ctx, items);
+  }
+
+  /**
+   * Releases the holds older than `holdExpiryMs`, oldest first, at most `limit` (default 500) in
+   * one transaction; `more` says whether to call again. `amulet serve` calls it every minute.
+   */
+  async expireHolds(limit = 500): Promise<HoldExpiry> {
+    if (!Number.isSafeInteger(limit) || limit < 1)
+      throw new IssuerError('ERR_ISSUER_INPUT', 'limit is a positive whole number');
+    return expireHolds(this.#ctx, limit);
   }
 
   /** The companion app's view of the OTP outbox: `otpOutbox.read(cardholderId)`. */

@@ -60,4 +60,10 @@ export const postingLines = {
       { account: ledgerAccount.customer(accountId), amountMinor: -captured },
       { account: ledgerAccount.settlement, amountMinor: captured },
     ]),
+  /** Clearing after the hold expired (and was released): only the money moves. */
+  captureWithoutHold: (accountId: string, captured: number) =>
+    checkBalanced([
+      { account: ledgerAccount.customer(accountId), amountMinor: -captured },
+      { account: ledgerAccount.settlement, amountMinor: captured },
+    ]),
 } as const;

@@ -1,6 +1,7 @@
 import { isUniqueViolation, type Querier } from '@amulet/store';
 import { sql } from 'kysely';
 import {
+  type AuthorizationRow,
   authorizationByKey,
   first,
   type IssuerContext,
@@ -51,6 +52,49 @@ function reversalByKey(ctx: IssuerContext, q: Querier, key: string): Promise<Rev
 }
 
 /**
+ * Moves a held authorization to `to` and gives its hold back: the account's holds, the card's
+ * spend of the day (when it is still that day), and a 'release' posting. A conditional update
+ * first, so whatever else moves it out of 'held' at the same time (a capture, a reversal, an
+ * expiry) has one winner. The amount released, or undefined when it was no longer held.
+ */
+export async function releaseHold(
+  ctx: IssuerContext,
+  q: Querier,
+  original: AuthorizationRow,
+  to: 'reversed' | 'expired',
+): Promise<number | undefined> {
+  if (original.state !== 'held') return undefined;
+  const moved = await q.run(
+    ctx.db
+      .updateTable('issuer_authorizations')
+      .set({ state: to, held_minor: 0, updated_at: ctx.now().toISOString() })
+      .where('id', '=', original.id)
+      .where('state', '=', 'held')
+      .compile(),
+  );
+  if (moved !== 1 || original.account_id === null) return undefined;
+  const released = num(original.held_minor);
+  if (original.kind === 'purchase' && original.card_id !== null)
+    await q.run(
+      ctx.db
+        .updateTable('issuer_cards')
+        .set({ spend_day_total_minor: sql`spend_day_total_minor - ${released}` })
+        .where('id', '=', original.card_id)
+        .where('spend_day', '=', original.spend_day)
+        .compile(),
+    );
+  await q.run(
+    ctx.db
+      .updateTable('issuer_accounts')
+      .set({ held_minor: sql`held_minor - ${released}` })
+      .where('id', '=', original.account_id)
+      .compile(),
+  );
+  await post(ctx, q, 'release', original.id, postingLines.release(original.account_id, released));
+  return released;
+}
+
+/**
  * Releases the original's hold exactly once: the first reversal of an original records its
  * outcome under the original's key; every later one (0421 repeats, a 0400 and a 0420 for the same
  * original) finds it and has no effect. A reversal racing a capture: whichever moves the
@@ -71,36 +115,9 @@ export async function reverseAuthorization(
       let outcome: ReversalOutcome = 'original-unknown';
       let released = 0;
       if (original !== undefined) {
-        const moved =
-          original.state === 'held'
-            ? await q.run(
-                ctx.db
-                  .updateTable('issuer_authorizations')
-                  .set({ state: 'reversed', held_minor: 0, updated_at: ctx.now().toISOString() })
-                  .where('id', '=', original.id)
-                  .where('state', '=', 'held')
-                  .compile(),
-              )
-            : 0;
-        if (moved === 1 && original.account_id !== null) {
-          released = num(original.held_minor);
-          if (original.kind === 'purchase' && original.card_id !== null)
-            await q.run(
-              ctx.db
-                .updateTable('issuer_cards')
-                .set({ spend_day_total_minor: sql`spend_day_total_minor - ${released}` })
-                .where('id', '=', original.card_id)
-                .where('spend_day', '=', original.spend_day)
-                .compile(),
-            );
-          await q.run(
-            ctx.db
-              .updateTable('issuer_accounts')
-              .set({ held_minor: sql`held_minor - ${released}` })
-              .where('id', '=', original.account_id)
-              .compile(),
-          );
-          await post(ctx, q, 'release', original.id, postingLines.release(original.account_id, released));
+        const freed = await releaseHold(ctx, q, original, 'reversed');
+        if (freed !== undefined) {
+          released = freed;
           outcome = 'released';
         } else {
           const now = await authorizationByKey(ctx, q, request.originalKey);

@@ -105,4 +105,8 @@ export interface IssuerSchema {
     wrapping_key_id: string;
     created_at: string;
   };
+  issuer_hold_sweep: {
+    id: number;
+    swept_before: number | string;
+  };
 }

@@ -86,7 +86,7 @@ export const postgresBackend: Backend = {
 /** An issuer on a fresh database with a software HSM, a test clock and a seeded random source. */
 export async function openHarness(
   backend: Backend,
-  options: { seed?: number; rules?: RuleSet; otpMaxTries?: number } = {},
+  options: { seed?: number; rules?: RuleSet; otpMaxTries?: number; holdExpiryMs?: number } = {},
 ): Promise<Harness & { files: () => string[] }> {
   const hsmDir = mkdtempSync(join(tmpdir(), 'amulet-issuer-hsm-'));
   const hsm = await SoftwareHsm.open({
@@ -105,6 +105,7 @@ export async function openHarness(
     random: randomBytesFrom(seededRandom(options.seed ?? 1)),
     ...(options.rules === undefined ? {} : { rules: options.rules }),
     ...(options.otpMaxTries === undefined ? {} : { otpMaxTries: options.otpMaxTries }),
+    ...(options.holdExpiryMs === undefined ? {} : { holdExpiryMs: options.holdExpiryMs }),
     log: (entry) => logs.push(entry),
   });
   const pans = new Set<string>();

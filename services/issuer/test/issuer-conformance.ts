@@ -1,5 +1,6 @@
+import { CompiledQuery } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { decisionReasons, type IssuedCard, type Issuer } from '../src/index.ts';
+import { decisionReasons, type HoldExpiry, type IssuedCard, type Issuer } from '../src/index.ts';
 import { type Backend, clearPansIn, type Harness, nextKey, openHarness } from './fixtures.ts';
 
 /**
@@ -428,6 +429,104 @@ export function issuerConformance(backend: Backend): void {
       await expect(issuer.setCardStatus(card.id, 'active')).rejects.toMatchObject({
         code: 'ERR_ISSUER_STATUS',
       });
+    });
+
+    it('expires holds past holdExpiryMs once, oldest first and in batches; a late reversal finds nothing held, a late capture still posts', async () => {
+      // Its own issuer, whose holds last a minute, so the other tests' holds stay as they are.
+      const x = await openHarness(backend, { seed: 7, holdExpiryMs: 60_000 });
+      try {
+        const account = await x.issuer.createAccount({
+          cardholderId: 'ch-expiry',
+          currency: '978',
+          openingBalanceMinor: 100_00,
+        });
+        const card = await x.issuer.issueCard({ accountId: account.id });
+        const buy = (transactionKey: string, amountMinor: number) =>
+          x.issuer.authorize({ transactionKey, pan: card.pan, amountMinor, currency: '978' });
+        const available = async () => (await x.issuer.account(account.id)).availableMinor;
+        const oldKey = nextKey();
+        const old = await buy(oldKey, 30_00);
+        x.clock.advance(30_000);
+        const young = await buy(nextKey(), 20_00);
+        const reversedKey = nextKey();
+        await buy(reversedKey, 10_00);
+        expect((await x.issuer.reverse({ originalKey: reversedKey, mti: '0420' })).outcome).toBe('released');
+        expect(await available()).toBe(50_00);
+
+        // A minute after the first: only it is due.
+        x.clock.advance(30_001);
+        expect(await x.issuer.expireHolds()).toEqual({ expired: 1, releasedMinor: 30_00, more: false });
+        expect(await available()).toBe(80_00);
+        expect(await x.issuer.expireHolds()).toEqual({ expired: 0, releasedMinor: 0, more: false });
+        // Its reversal, late, releases nothing more; its clearing still takes the money.
+        expect(await x.issuer.reverse({ originalKey: oldKey, mti: '0420' })).toMatchObject({
+          outcome: 'nothing-held',
+          releasedMinor: 0,
+        });
+        expect((await x.issuer.capture(old.authorizationCode as string, 30_01)).status).toBe(
+          'amount-invalid',
+        );
+        expect(await x.issuer.capture(old.authorizationCode as string, 25_00)).toEqual({
+          status: 'captured',
+          authorizationCode: old.authorizationCode,
+          capturedMinor: 25_00,
+          releasedMinor: 0,
+        });
+        expect((await x.issuer.capture(old.authorizationCode as string, 25_00)).status).toBe(
+          'already-captured',
+        );
+        expect(await x.issuer.account(account.id)).toMatchObject({ balanceMinor: 75_00, heldMinor: 20_00 });
+
+        // Four due (the young one and three more): two per call, oldest first.
+        for (let i = 0; i < 3; i++) await buy(nextKey(), 1_00);
+        x.clock.advance(60_001);
+        expect(await x.issuer.expireHolds(2)).toEqual({ expired: 2, releasedMinor: 21_00, more: true });
+        expect(await x.issuer.expireHolds(2)).toEqual({ expired: 2, releasedMinor: 2_00, more: false });
+        expect(await x.issuer.account(account.id)).toMatchObject({ balanceMinor: 75_00, heldMinor: 0 });
+        expect((await x.issuer.capture(young.authorizationCode as string, 20_00)).status).toBe('captured');
+
+        // An expiry racing a reversal of the same hold: one release.
+        const racedKey = nextKey();
+        await buy(racedKey, 5_00);
+        x.clock.advance(60_001);
+        const [expiry, reversal] = await Promise.all([
+          x.issuer.expireHolds(),
+          x.issuer.reverse({ originalKey: racedKey, mti: '0420' }),
+        ]);
+        expect(expiry.expired + (reversal.outcome === 'released' ? 1 : 0)).toBe(1);
+        expect(await x.issuer.account(account.id)).toMatchObject({ balanceMinor: 55_00, heldMinor: 0 });
+        const ledger = await x.issuer.checkLedger();
+        expect([ledger.sumMinor, ledger.mismatchedAccounts]).toEqual([0, []]);
+
+        // Half an hour later: the sweep walks ten minutes of creation time a call, and the hold
+        // made after the quiet spell comes due once.
+        x.clock.advance(30 * 60_000);
+        await buy(nextKey(), 3_00);
+        x.clock.advance(60_001);
+        const calls: HoldExpiry[] = [];
+        do calls.push(await x.issuer.expireHolds());
+        while (calls.at(-1)?.more && calls.length < 10);
+        expect(calls.length).toBeGreaterThanOrEqual(3);
+        expect(calls.at(-1)?.more).toBe(false);
+        expect(calls.reduce((n, c) => n + c.expired, 0)).toBe(1);
+        expect(await x.issuer.account(account.id)).toMatchObject({ balanceMinor: 55_00, heldMinor: 0 });
+
+        await expect(x.issuer.expireHolds(0)).rejects.toMatchObject({ code: 'ERR_ISSUER_INPUT' });
+        if (backend.name === 'SQLite') {
+          // The sweep walks a range of the primary key (ids sort by creation time), not the table.
+          const plan = await x.engine.read.all<{ detail: string }>(
+            CompiledQuery.raw(
+              "EXPLAIN QUERY PLAN SELECT * FROM issuer_authorizations WHERE id >= ? AND id < ? AND state = 'held' ORDER BY id LIMIT 10",
+              ['au_0', 'au_1'],
+            ),
+          );
+          expect(plan.map((r) => r.detail).join(' ')).toMatch(
+            /SEARCH issuer_authorizations USING INDEX \S+ \(id>\? AND id<\?\)/,
+          );
+        }
+      } finally {
+        await x.close();
+      }
     });
 
     it('stores no clear PAN in any database file', async () => {

@@ -66,7 +66,10 @@ export interface SystemOptions {
   readonly trace?: Trace;
   readonly now?: () => Date;
   readonly random?: (n: number) => Uint8Array;
-  /** How often the token service's webhook outbox and the issuer's event outbox are pumped. */
+  /**
+   * How often the token service's webhook outbox and the issuer's event outbox are pumped; the
+   * issuer's expired holds are released at most once a minute on the same beat.
+   */
   readonly pumpIntervalMs?: number;
 }
 
@@ -520,8 +523,14 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
     // ---- Outboxes: webhooks to the wallet, card reissues from the issuer to the token service ----
     let issuerSeq = 0;
     let pumping: Promise<void> | undefined;
+    let holdsSweptAt = 0;
     const pumpOnce = async (): Promise<void> => {
       for (let round = 0; round < 10 && (await webhooks.runDue()) > 0; round++);
+      // Holds older than the issuer's holdExpiryMs go back to the cardholder (once a minute).
+      if (Date.now() - holdsSweptAt >= 60_000) {
+        holdsSweptAt = Date.now();
+        for (let round = 0; round < 100 && (await issuer.expireHolds()).more; round++);
+      }
       for (const event of await issuer.events(issuerSeq)) {
         issuerSeq = Math.max(issuerSeq, event.seq);
         try {
