@@ -17,6 +17,7 @@ import { publicKeyFromSpki } from './ecdsa-verify.ts';
 import { OID } from './oids.ts';
 import { PkiError } from './pki-error.ts';
 import { digestForSignatureOid } from './signer.ts';
+import { readStrictSkeleton, type StrictSkeleton } from './strict-certificate.ts';
 
 /** What Amulet reads from an X.509 certificate (RFC 5280 section 4.1). */
 export interface ParsedCertificate {
@@ -81,7 +82,17 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   }
 }
 
+/** The parts of a certificate the checks and the result are made from, however they were read. */
+type Skeleton = StrictSkeleton;
+
 function parseUnchecked(der: Uint8Array): ParsedCertificate {
+  // The strict reader takes the plain DER of RFC 5280 that CAs issue, at about a tenth of the
+  // cost; anything else it leaves to the ASN.1 schema, whose answer (or error) then stands.
+  return fromSkeleton(der, readStrictSkeleton(der) ?? readSchemaSkeleton(der));
+}
+
+/** The certificate read through @peculiar/asn1-schema (any BER the library accepts). */
+export function readSchemaSkeleton(der: Uint8Array): Skeleton {
   // RFC 5280 section 4.1: Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }
   const top = readDerTop(der, DER_TAG.sequence, 'certificate');
   const [tbsElement] = derChildren(der, top);
@@ -96,14 +107,38 @@ function parseUnchecked(der: Uint8Array): ParsedCertificate {
   }
   const certificate = AsnConvert.parse(der, Certificate);
   const tbs = certificate.tbsCertificate;
-  const digest = digestForSignatureOid(certificate.signatureAlgorithm.algorithm);
-  if (digest === undefined || tbs.signature.algorithm !== certificate.signatureAlgorithm.algorithm) {
+  return {
+    tbs: derBytes(der, tbsElement),
+    signatureAlgorithm: certificate.signatureAlgorithm.algorithm,
+    tbsSignatureAlgorithm: tbs.signature.algorithm,
+    signature: new Uint8Array(certificate.signatureValue),
+    serial: new Uint8Array(tbs.serialNumber),
+    issuerDer: derBytes(der, issuerElement),
+    subjectDer: derBytes(der, subjectElement),
+    issuer: readName(tbs.issuer),
+    subject: readName(tbs.subject),
+    spki: derBytes(der, spkiElement),
+    publicKeyBits: new Uint8Array(tbs.subjectPublicKeyInfo.subjectPublicKey),
+    notBeforeMs: tbs.validity.notBefore.getTime().getTime(),
+    notAfterMs: tbs.validity.notAfter.getTime().getTime(),
+    extensions: (tbs.extensions ?? []).map((e) => ({
+      id: e.extnID,
+      critical: e.critical,
+      value: new Uint8Array(e.extnValue.buffer),
+    })),
+  };
+}
+
+/** The checks and the fields Amulet reads, the same whichever reader made the skeleton. */
+function fromSkeleton(der: Uint8Array, k: Skeleton): ParsedCertificate {
+  const digest = digestForSignatureOid(k.signatureAlgorithm);
+  if (digest === undefined || k.tbsSignatureAlgorithm !== k.signatureAlgorithm) {
     throw new PkiError(
       'ERR_PKI_ALGORITHM',
       'certificate signature algorithm must be ECDSA with SHA-256 or SHA-384',
     );
   }
-  const spki = derBytes(der, spkiElement);
+  const spki = k.spki;
   let isCa = false;
   let pathLength: number | undefined;
   let keyUsage: number | undefined;
@@ -115,11 +150,11 @@ function parseUnchecked(der: Uint8Array): ParsedCertificate {
   let ocspUrl: string | undefined;
   let hasUnknownCriticalExtension = false;
   const seen = new Set<string>();
-  for (const extension of tbs.extensions ?? []) {
-    const id = extension.extnID;
+  for (const extension of k.extensions) {
+    const id = extension.id;
     if (seen.has(id)) throw new PkiError('ERR_PKI_DER', 'certificate repeats an extension'); // RFC 5280 4.2
     seen.add(id);
-    const value = new Uint8Array(extension.extnValue.buffer);
+    const value = extension.value;
     if (!KNOWN_EXTENSIONS.has(id)) {
       if (extension.critical) hasUnknownCriticalExtension = true;
       continue;
@@ -158,22 +193,21 @@ function parseUnchecked(der: Uint8Array): ParsedCertificate {
         break;
     }
   }
-  const spkiParsed = tbs.subjectPublicKeyInfo;
   return {
     der,
-    tbs: derBytes(der, tbsElement),
+    tbs: k.tbs,
     signatureDigest: digest,
-    signature: new Uint8Array(certificate.signatureValue),
-    serialHex: serialToHex(new Uint8Array(tbs.serialNumber)),
-    issuerDer: derBytes(der, issuerElement),
-    subjectDer: derBytes(der, subjectElement),
-    subject: readName(tbs.subject),
-    issuer: readName(tbs.issuer),
+    signature: k.signature,
+    serialHex: serialToHex(k.serial),
+    issuerDer: k.issuerDer,
+    subjectDer: k.subjectDer,
+    subject: k.subject,
+    issuer: k.issuer,
     subjectPublicKeyInfo: spki,
-    publicKeyBits: new Uint8Array(spkiParsed.subjectPublicKey),
+    publicKeyBits: k.publicKeyBits,
     publicKey: publicKeyFromSpki(spki),
-    notBeforeMs: tbs.validity.notBefore.getTime().getTime(),
-    notAfterMs: tbs.validity.notAfter.getTime().getTime(),
+    notBeforeMs: k.notBeforeMs,
+    notAfterMs: k.notAfterMs,
     isCa,
     pathLength,
     keyUsage,
