@@ -26,14 +26,14 @@ import {
 import { atomicWrite } from './atomic-write.ts';
 import { caPaths } from './ca-paths.ts';
 import {
+  appendEntry,
   type CaState,
   type IssuingCa,
-  readState,
+  type JournalEntry,
+  journalSize,
+  openStateFile,
+  readJournalFrom,
   stateVersionTag,
-  withIssued,
-  withNextCrlNumber,
-  withRevocation,
-  writeState,
 } from './ca-state.ts';
 import type { Keystore } from './keystore.ts';
 import { RootOfTrustError } from './root-of-trust-error.ts';
@@ -104,8 +104,8 @@ function attributeError(message: string): RootOfTrustError {
 
 /**
  * The online CAs of a root of trust directory: the device CA and the service CA. The root key
- * is never loaded here. State lives in state.json and is re-read when another process (a
- * revocation from the command line) changes it.
+ * is never loaded here. State lives in state.json and state.journal; the journal's new lines
+ * are read when another process (a revocation from the command line) appends to it.
  */
 export class CertificateAuthority {
   private readonly paths: ReturnType<typeof caPaths>;
@@ -113,12 +113,16 @@ export class CertificateAuthority {
   private readonly cas: Record<IssuingCa, OnlineCa>;
   private state: CaState;
   private stateTag: string;
+  /** How far into state.journal `state` has read. */
+  private journalOffset: number;
 
   private constructor(options: CertificateAuthorityOptions) {
     this.paths = caPaths(options.dir);
     this.clock = options.clock ?? (() => new Date());
-    this.state = readState(this.paths.state);
     this.stateTag = stateVersionTag(this.paths.state);
+    const opened = openStateFile(this.paths.state);
+    this.state = opened.state;
+    this.journalOffset = opened.journalOffset;
     const keystore = openKeystore(this.paths.keys, options);
     const load = (name: IssuingCa): OnlineCa => ({
       certificate: parseCertificate(
@@ -137,18 +141,28 @@ export class CertificateAuthority {
     return this.cas[ca].certificate;
   }
 
-  /** Re-reads state.json if it changed on disk. */
+  /** Takes in what another process recorded since (its journal lines; a new snapshot in whole). */
   refresh(): void {
     const tag = stateVersionTag(this.paths.state);
-    if (tag === this.stateTag) return;
-    this.state = readState(this.paths.state);
-    this.stateTag = tag;
+    if (tag !== this.stateTag) {
+      const opened = openStateFile(this.paths.state);
+      this.state = opened.state;
+      this.journalOffset = opened.journalOffset;
+      this.stateTag = tag;
+      return;
+    }
+    if (journalSize(this.paths.state) > this.journalOffset)
+      this.journalOffset = readJournalFrom(this.paths.state, this.state, this.journalOffset);
   }
 
-  private save(state: CaState): void {
-    writeState(this.paths.state, state);
-    this.state = state;
-    this.stateTag = stateVersionTag(this.paths.state);
+  /**
+   * Records one change durably (state.journal, fsync) and reads the journal up to it, with any
+   * line another process appended meanwhile. Each issuance costs one appended line however many
+   * certificates were issued before (state.json was rewritten whole each time before).
+   */
+  private record(entry: JournalEntry): void {
+    appendEntry(this.paths.state, entry);
+    this.journalOffset = readJournalFrom(this.paths.state, this.state, this.journalOffset);
   }
 
   /** Verifies the CSR's own signature, then issues under the profile's CA. */
@@ -216,16 +230,20 @@ export class CertificateAuthority {
     );
     const issued = parseCertificate(der);
     const pem = toPem('CERTIFICATE', der);
-    this.save(
-      withIssued(this.state, issued.serialHex, {
+    if (Object.hasOwn(this.state.issued, issued.serialHex))
+      throw new RootOfTrustError('ERR_SERIAL_COLLISION', 'serial number already issued');
+    this.record({
+      op: 'issued',
+      serial: issued.serialHex,
+      record: {
         ca,
         profile: request.profile,
         subject: formatName(subject),
         issuedAt: now.toISOString(),
         notAfter: new Date(issued.notAfterMs).toISOString(),
         certificatePem: pem,
-      }),
-    );
+      },
+    });
     return { serialHex: issued.serialHex, der, pem };
   }
 
@@ -234,9 +252,20 @@ export class CertificateAuthority {
     this.refresh();
     const key = serialHex.toUpperCase().replace(/^(00)+(?=.)/, '');
     const now = wholeSeconds(this.clock());
-    const next = withRevocation(this.state, key, now.toISOString(), reason);
-    this.save(next);
-    await this.writeCrl(next.revoked[key]!.ca);
+    const issued = this.state.issued[key];
+    if (issued === undefined)
+      throw new RootOfTrustError(
+        'ERR_UNKNOWN_SERIAL',
+        'no certificate with this serial number was issued here',
+      );
+    if (Object.hasOwn(this.state.revoked, key))
+      throw new RootOfTrustError('ERR_ALREADY_REVOKED', 'certificate is already revoked');
+    this.record({
+      op: 'revoked',
+      serial: key,
+      record: { ca: issued.ca, revokedAt: now.toISOString(), reason },
+    });
+    await this.writeCrl(issued.ca);
   }
 
   /** Re-signs both issuing CAs' CRLs (they expire after a week; run this daily). */
@@ -246,8 +275,8 @@ export class CertificateAuthority {
 
   private async writeCrl(ca: IssuingCa): Promise<void> {
     const now = wholeSeconds(this.clock());
-    const state = withNextCrlNumber(this.state, ca);
-    const entries = Object.entries(state.revoked)
+    const crlNumber = this.state.crlNumbers[ca] + 1;
+    const entries = Object.entries(this.state.revoked)
       .filter(([, record]) => record.ca === ca)
       .map(([serialHex, record]) => ({
         serialHex,
@@ -260,12 +289,12 @@ export class CertificateAuthority {
         entries,
         thisUpdate: now,
         nextUpdate: plusMs(now, CRL_LIFETIME_DAYS.issuing * DAY_MS),
-        crlNumber: state.crlNumbers[ca],
+        crlNumber,
       },
       this.cas[ca].signer,
     );
     atomicWrite(this.paths.crl(ca), toPem('X509 CRL', crl));
-    this.save(state);
+    this.record({ op: 'crl', ca, number: crlNumber });
   }
 
   /** The status of one serial number under one CA. */

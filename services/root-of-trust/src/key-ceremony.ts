@@ -10,7 +10,7 @@ import {
 } from '@amulet/pki';
 import { atomicWrite } from './atomic-write.ts';
 import { caPaths } from './ca-paths.ts';
-import { type CaName, type CaState, writeState } from './ca-state.ts';
+import { type CaName, type CaState, journalPath, writeState } from './ca-state.ts';
 import { openKeystore } from './certificate-authority.ts';
 import type { KeyCurve, Keystore } from './keystore.ts';
 import { RootOfTrustError } from './root-of-trust-error.ts';
@@ -41,7 +41,12 @@ export interface KeyCeremonyOptions {
  */
 export async function runKeyCeremony(options: KeyCeremonyOptions): Promise<string[]> {
   const paths = caPaths(options.dir);
-  if (existsSync(paths.certificate('root')) || existsSync(paths.state)) {
+  // A journal left without its state.json would be replayed into the new CA's state: refused too.
+  if (
+    existsSync(paths.certificate('root')) ||
+    existsSync(paths.state) ||
+    existsSync(journalPath(paths.state))
+  ) {
     throw new RootOfTrustError('ERR_CA_EXISTS', 'this directory already holds a root of trust');
   }
   mkdirSync(options.dir, { recursive: true });

@@ -3,7 +3,7 @@ import type { Server } from 'node:http';
 import { join } from 'node:path';
 import { fromPem, fromPemAll, OID, parseCertificate, toPem } from '@amulet/pki';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CertificateAuthority, createEnrollmentServer, PROBLEM_TYPES } from '../src/index.ts';
+import { CertificateAuthority, createEnrollmentServer, PROBLEM_TYPES, readState } from '../src/index.ts';
 import { close, deviceCsr, freshRootOfTrust, listen, openssl } from './helpers.ts';
 
 const FACTORY = 'factory-secret-7f3a9c';
@@ -216,11 +216,14 @@ describe('enrollment over HTTP: the issued device certificate', () => {
     expect(text).toContain('ecdsa-with-SHA256');
   });
 
-  it('is recorded in state.json under the device CA', () => {
-    const state = JSON.parse(readFileSync(join(rot.dir, 'state.json'), 'utf8')) as {
-      issued: Record<string, { ca: string; profile: string }>;
-    };
-    expect(state.issued[serial!]).toMatchObject({ ca: 'device-ca', profile: 'device' });
+  it('is recorded, one durable line in state.journal, under the device CA', () => {
+    const lines = readFileSync(join(rot.dir, 'state.journal'), 'utf8').trimEnd().split('\n');
+    const entry = lines.map((l) => JSON.parse(l)).find((e) => e.serial === serial);
+    expect(entry).toMatchObject({ op: 'issued', record: { ca: 'device-ca', profile: 'device' } });
+    expect(readState(join(rot.dir, 'state.json')).issued[serial!]).toMatchObject({
+      ca: 'device-ca',
+      profile: 'device',
+    });
   });
 });
 
