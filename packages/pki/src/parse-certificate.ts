@@ -13,6 +13,7 @@ import {
 import { DER_TAG, derBytes, derChildren, readDerTop } from './der.ts';
 import { type DeviceAttributes, decodeDeviceAttributes, decodeUtf8String } from './device-attributes.ts';
 import { type NameFields, readName } from './distinguished-name.ts';
+import { isPlainEcPoint } from './ec-point-check.ts';
 import { publicKeyFromSpki } from './ecdsa-verify.ts';
 import { OID } from './oids.ts';
 import { PkiError } from './pki-error.ts';
@@ -193,6 +194,10 @@ function fromSkeleton(der: Uint8Array, k: Skeleton): ParsedCertificate {
         break;
     }
   }
+  // A plain P-256/P-384 point, checked on its curve here, is imported by OpenSSL (about 125 µs)
+  // only when something verifies with it: a device's own key is not needed to check its chain.
+  // Any other form is imported now, and OpenSSL's refusal stands as before.
+  let key = isPlainEcPoint(spki) ? undefined : publicKeyFromSpki(spki);
   return {
     der,
     tbs: k.tbs,
@@ -205,7 +210,10 @@ function fromSkeleton(der: Uint8Array, k: Skeleton): ParsedCertificate {
     issuer: k.issuer,
     subjectPublicKeyInfo: spki,
     publicKeyBits: k.publicKeyBits,
-    publicKey: publicKeyFromSpki(spki),
+    get publicKey(): KeyObject {
+      key ??= publicKeyFromSpki(spki);
+      return key;
+    },
     notBeforeMs: k.notBeforeMs,
     notAfterMs: k.notAfterMs,
     isCa,
