@@ -121,26 +121,7 @@ export class PosTerminal {
   }
 
   #reverse(original: Iso8583Message): void {
-    const text = (field: number): string => {
-      const value = original.fields.get(field);
-      return typeof value === 'string' ? value : '';
-    };
-    const fields = new Map<number, FieldValue>();
-    for (const field of [2, 3, 4, 7, 11, 12, 13, 37, 41, 42, 49]) {
-      const value = original.fields.get(field);
-      if (value !== undefined) fields.set(field, value);
-    }
-    fields.set(Field.responseCode, ResponseCode.issuerUnavailable);
-    fields.set(
-      Field.originalDataElements,
-      originalDataElements({
-        mti: original.mti,
-        stan: text(Field.stan),
-        transmissionDateTime: text(Field.transmissionDateTime),
-        acquiringInstitutionId: '',
-      }),
-    );
-    const advice = createMessage(interchangeSpec, Mti.reversalAdvice, fields);
+    const advice = terminalReversalOf(original);
     const delivery = this.#deliver(advice);
     this.#reversals.add(delivery);
     void delivery.finally(() => this.#reversals.delete(delivery));
@@ -168,6 +149,34 @@ export class PosTerminal {
       }
     }
   }
+}
+
+/**
+ * The terminal's reversal advice (0420) of an 0100 it got no answer to: the original's 2, 3, 4, 7,
+ * 11, 12, 13, 37, 41, 42, 49, field 39 '91', and field 90 naming the original (ISO 8583:1987; the
+ * acquirer fills in its own institution).
+ */
+export function terminalReversalOf(original: Iso8583Message): Iso8583Message {
+  const text = (field: number): string => {
+    const value = original.fields.get(field);
+    return typeof value === 'string' ? value : '';
+  };
+  const fields = new Map<number, FieldValue>();
+  for (const field of [2, 3, 4, 7, 11, 12, 13, 37, 41, 42, 49]) {
+    const value = original.fields.get(field);
+    if (value !== undefined) fields.set(field, value);
+  }
+  fields.set(Field.responseCode, ResponseCode.issuerUnavailable);
+  fields.set(
+    Field.originalDataElements,
+    originalDataElements({
+      mti: original.mti,
+      stan: text(Field.stan),
+      transmissionDateTime: text(Field.transmissionDateTime),
+      acquiringInstitutionId: '',
+    }),
+  );
+  return createMessage(interchangeSpec, Mti.reversalAdvice, fields);
 }
 
 /** The cashier's outcome for the acquirer's answer (field 39, contracts.describeResponseCode). */

@@ -1,9 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeTokenData, Field, interchangeSpec, originalDataElements } from '@amulet/contracts';
-import { createMessage, type FieldValue, type Iso8583Message } from '@amulet/iso8583';
+import { decodeTokenData, Field, interchangeSpec } from '@amulet/contracts';
+import { createMessage } from '@amulet/iso8583';
 import { findClearPans } from '@amulet/store';
 import { afterEach, describe, expect, it } from 'vitest';
+import { terminalReversalOf } from '../src/index.ts';
 import { buildRig, OPENING_BALANCE, type Rig } from './support/rig.ts';
 
 let rig: Rig | undefined;
@@ -237,24 +238,9 @@ describe('a whole tap: wearable -> terminal -> acquirer -> network -> real token
     expect([kept.outcome.status, voided.outcome.status]).toEqual(['approved', 'approved']);
     expect(await heldAtIssuer(rig)).toBe(2);
     rig.restartNetwork();
-    // The second sale is voided at the terminal before capture (the terminal's reversal, as
-    // PosTerminal sends it: the original's fields and field 90), after the restart.
-    const original = voided.request!;
-    const fields = new Map<number, FieldValue>();
-    for (const field of [2, 3, 4, 7, 11, 12, 13, 37, 41, 42, 49]) {
-      const value = original.fields.get(field);
-      if (value !== undefined) fields.set(field, value);
-    }
-    fields.set(
-      Field.originalDataElements,
-      originalDataElements({
-        mti: original.mti,
-        stan: text(original, Field.stan),
-        transmissionDateTime: text(original, Field.transmissionDateTime),
-        acquiringInstitutionId: '',
-      }),
-    );
-    const reversal: Iso8583Message = createMessage(interchangeSpec, '0420', fields);
+    // The second sale is voided at the terminal before capture (the terminal's own reversal
+    // advice), after the restart.
+    const reversal = terminalReversalOf(voided.request!);
     expect(text(await rig.acquirer.handle(reversal), Field.responseCode)).toBe('00');
     await rig.settle();
     const record = (await rig.store.all()).find((r) => r.amount === 777);

@@ -93,10 +93,18 @@ export function encodeDer(tag: number, contents: Uint8Array): Uint8Array {
   return concat(header, contents);
 }
 
+/** Universal tags (X.680 section 8.4), constructed where DER encodes them so. */
 export const DER_TAG = {
+  boolean: 0x01,
   integer: 0x02,
   bitString: 0x03,
   octetString: 0x04,
+  oid: 0x06,
   utf8String: 0x0c,
+  printableString: 0x13,
+  ia5String: 0x16,
+  utcTime: 0x17,
+  generalizedTime: 0x18,
   sequence: 0x30,
+  set: 0x31,
 } as const;

@@ -29,6 +29,11 @@ const FIELDS: readonly { field: FieldName; oid: string; printable: boolean; patt
   { field: 'commonName', oid: OID.commonName, printable: false, pattern: /^[^\p{Cc}]{1,64}$/u },
 ];
 
+/** The name field an attribute type stands for, or undefined for one Amulet does not read. */
+export function nameFieldOf(oid: string): FieldName | undefined {
+  return FIELDS.find((f) => f.oid === oid)?.field;
+}
+
 /** Builds an X.501 Name, one attribute per RDN, in a fixed order. */
 export function buildName(fields: NameFields): Name {
   const rdns: RelativeDistinguishedName[] = [];
@@ -58,8 +63,8 @@ export function readName(name: Name): NameFields {
   const out: Record<string, string> = {};
   for (const rdn of name) {
     for (const attribute of rdn) {
-      const known = FIELDS.find((f) => f.oid === attribute.type);
-      if (known !== undefined) out[known.field] = attribute.value.toString();
+      const field = nameFieldOf(attribute.type);
+      if (field !== undefined) out[field] = attribute.value.toString();
     }
   }
   return out as NameFields;

@@ -18,7 +18,7 @@ import { publicKeyFromSpki } from './ecdsa-verify.ts';
 import { OID } from './oids.ts';
 import { PkiError } from './pki-error.ts';
 import { digestForSignatureOid } from './signer.ts';
-import { readStrictSkeleton, type StrictSkeleton } from './strict-certificate.ts';
+import { type CertificateSkeleton, readStrictSkeleton } from './strict-certificate.ts';
 
 /** What Amulet reads from an X.509 certificate (RFC 5280 section 4.1). */
 export interface ParsedCertificate {
@@ -83,9 +83,6 @@ export function parseCertificate(der: Uint8Array): ParsedCertificate {
   }
 }
 
-/** The parts of a certificate the checks and the result are made from, however they were read. */
-type Skeleton = StrictSkeleton;
-
 function parseUnchecked(der: Uint8Array): ParsedCertificate {
   // The strict reader takes the plain DER of RFC 5280 that CAs issue, at about a tenth of the
   // cost; anything else it leaves to the ASN.1 schema, whose answer (or error) then stands.
@@ -93,7 +90,7 @@ function parseUnchecked(der: Uint8Array): ParsedCertificate {
 }
 
 /** The certificate read through @peculiar/asn1-schema (any BER the library accepts). */
-export function readSchemaSkeleton(der: Uint8Array): Skeleton {
+export function readSchemaSkeleton(der: Uint8Array): CertificateSkeleton {
   // RFC 5280 section 4.1: Certificate ::= SEQUENCE { tbsCertificate, signatureAlgorithm, signatureValue }
   const top = readDerTop(der, DER_TAG.sequence, 'certificate');
   const [tbsElement] = derChildren(der, top);
@@ -131,7 +128,7 @@ export function readSchemaSkeleton(der: Uint8Array): Skeleton {
 }
 
 /** The checks and the fields Amulet reads, the same whichever reader made the skeleton. */
-function fromSkeleton(der: Uint8Array, k: Skeleton): ParsedCertificate {
+function fromSkeleton(der: Uint8Array, k: CertificateSkeleton): ParsedCertificate {
   const digest = digestForSignatureOid(k.signatureAlgorithm);
   if (digest === undefined || k.tbsSignatureAlgorithm !== k.signatureAlgorithm) {
     throw new PkiError(

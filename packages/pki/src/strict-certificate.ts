@@ -1,12 +1,11 @@
-import { type DerElement, derBytes, derChildren, readDerElement } from './der.ts';
-import type { NameFields } from './distinguished-name.ts';
-import { OID } from './oids.ts';
+import { DER_TAG, type DerElement, derBytes, derChildren, readDerElement } from './der.ts';
+import { type NameFields, nameFieldOf } from './distinguished-name.ts';
 
 /**
- * A certificate's parts, read straight from its DER by the strict profile below; the same shape
- * parse-certificate.ts makes through the ASN.1 schema.
+ * The parts of a certificate that parseCertificate's checks and result are made from, whichever
+ * reader made them: the strict one below, or the ASN.1 schema in parse-certificate.ts.
  */
-export interface StrictSkeleton {
+export interface CertificateSkeleton {
   readonly tbs: Uint8Array;
   readonly signatureAlgorithm: string;
   readonly tbsSignatureAlgorithm: string;
@@ -27,29 +26,11 @@ export interface StrictSkeleton {
 class NotStrict extends Error {}
 
 const TAG = {
-  boolean: 0x01,
-  integer: 0x02,
-  bitString: 0x03,
-  octetString: 0x04,
-  oid: 0x06,
-  utf8String: 0x0c,
-  printableString: 0x13,
-  ia5String: 0x16,
-  utcTime: 0x17,
-  generalizedTime: 0x18,
-  sequence: 0x30,
-  set: 0x31,
+  ...DER_TAG,
+  /** [0] EXPLICIT Version and [3] EXPLICIT Extensions of a TBSCertificate (RFC 5280 4.1). */
   version: 0xa0,
   extensions: 0xa3,
 } as const;
-
-const NAME_FIELDS: ReadonlyMap<string, keyof NameFields> = new Map([
-  [OID.country, 'country'],
-  [OID.organization, 'organization'],
-  [OID.organizationalUnit, 'organizationalUnit'],
-  [OID.serialNumber, 'serialNumber'],
-  [OID.commonName, 'commonName'],
-]);
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
@@ -61,7 +42,7 @@ const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * so this reader changes how fast a certificate is read, never what is accepted or returned
  * (`test/strict-certificate.test.ts` compares the two on generated and damaged certificates).
  */
-export function readStrictSkeleton(der: Uint8Array): StrictSkeleton | undefined {
+export function readStrictSkeleton(der: Uint8Array): CertificateSkeleton | undefined {
   try {
     return read(der);
   } catch {
@@ -69,7 +50,7 @@ export function readStrictSkeleton(der: Uint8Array): StrictSkeleton | undefined 
   }
 }
 
-function read(der: Uint8Array): StrictSkeleton {
+function read(der: Uint8Array): CertificateSkeleton {
   const top = element(der, 0, der.length, TAG.sequence);
   if (top.end !== der.length) throw new NotStrict();
   const [tbsElement, algorithmElement, signatureElement, ...extra] = derChildren(der, top);
@@ -220,7 +201,7 @@ function readName(der: Uint8Array, name: DerElement): NameFields {
       if (type === undefined || value === undefined || extra.length > 0) throw new NotStrict();
       const oid = readOid(der, type);
       const text = nameValue(der, value);
-      const field = NAME_FIELDS.get(oid);
+      const field = nameFieldOf(oid);
       if (field !== undefined) out[field] = text;
     }
   }

@@ -18,9 +18,9 @@ const WINDOW_MS = 10 * 60_000;
  * time and a random part (newOrderedId), so they sort by creation time.
  */
 const idAt = (ms: number): string => `au_${Math.max(0, Math.floor(ms)).toString(16).padStart(12, '0')}`;
-const timeOf = (id: string): number => {
+const timeOf = (id: string, otherwise: number): number => {
   const ms = Number.parseInt(id.slice(3, 15), 16);
-  return Number.isSafeInteger(ms) ? ms : 0;
+  return id.startsWith('au_') && Number.isSafeInteger(ms) ? ms : otherwise;
 };
 
 /**
@@ -32,9 +32,10 @@ const timeOf = (id: string): number => {
  * lapsed.
  *
  * The authorization path pays nothing for this (no index on state or age): the sweep walks the
- * primary key, whose ids sort by creation time, through windows of creation time, and keeps in
- * `issuer_hold_sweep` the time before which every authorization has been looked at. Each
- * authorization is looked at once, when its hold comes due.
+ * primary key, whose ids sort by creation time, through windows of creation time (each starting at
+ * the next authorization, so empty stretches cost nothing), and keeps in `issuer_hold_sweep` the
+ * time before which every authorization has been looked at. Each authorization is looked at once,
+ * when its hold comes due.
  */
 export async function expireHolds(ctx: IssuerContext, limit: number): Promise<HoldExpiry> {
   const none: HoldExpiry = { expired: 0, releasedMinor: 0, more: false };
@@ -43,16 +44,21 @@ export async function expireHolds(ctx: IssuerContext, limit: number): Promise<Ho
   const cursor = await read.all<{ swept_before: number | string }>(
     ctx.db.selectFrom('issuer_hold_sweep').select('swept_before').where('id', '=', 1).compile(),
   );
-  let from: number;
-  if (cursor[0] !== undefined) from = num(cursor[0].swept_before);
-  else {
-    // The first sweep starts at the oldest authorization.
-    const oldest = await read.all<{ id: string }>(
-      ctx.db.selectFrom('issuer_authorizations').select('id').orderBy('id').limit(1).compile(),
-    );
-    if (oldest[0] === undefined) return none;
-    from = timeOf(oldest[0].id);
-  }
+  const sweptBefore = cursor[0] === undefined ? 0 : num(cursor[0].swept_before);
+  if (sweptBefore >= cutoffMs) return none;
+  // The window starts at the first authorization not yet looked at, so a stretch of time with
+  // none (a quiet night, or the years before the first one) is crossed in one step.
+  const next = await read.all<{ id: string }>(
+    ctx.db
+      .selectFrom('issuer_authorizations')
+      .select('id')
+      .where('id', '>=', idAt(sweptBefore))
+      .orderBy('id')
+      .limit(1)
+      .compile(),
+  );
+  if (next[0] === undefined) return none;
+  const from = Math.max(sweptBefore, timeOf(next[0].id, sweptBefore));
   if (from >= cutoffMs) return none;
   const to = Math.min(cutoffMs, from + WINDOW_MS);
   const heldIn = ctx.db

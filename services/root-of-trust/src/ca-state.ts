@@ -35,7 +35,8 @@ export interface RevocationRecord {
 
 /**
  * What the CAs issued and revoked: `state.json` (as the key ceremony wrote it) with the lines of
- * `state.journal` applied (docs/root-of-trust.md, "Files"). The `with…` transitions are pure.
+ * `state.journal` applied (docs/root-of-trust.md, "Files"). The `…Entry` functions below check a
+ * change against the state and give its journal line; nothing else decides what may be recorded.
  */
 export interface CaState {
   readonly version: 1;
@@ -47,19 +48,21 @@ export interface CaState {
   readonly revoked: Readonly<Record<string, RevocationRecord>>;
 }
 
-export function withIssued(state: CaState, serialHex: string, record: IssuedRecord): CaState {
+/** The journal line that records an issuance; a serial number already issued is refused. */
+export function issuedEntry(state: CaState, serialHex: string, record: IssuedRecord): JournalEntry {
   if (Object.hasOwn(state.issued, serialHex)) {
     throw new RootOfTrustError('ERR_SERIAL_COLLISION', 'serial number already issued');
   }
-  return { ...state, issued: { ...state.issued, [serialHex]: record } };
+  return { op: 'issued', serial: serialHex, record };
 }
 
-export function withRevocation(
+/** The journal line that records a revocation; an unknown or already revoked serial is refused. */
+export function revocationEntry(
   state: CaState,
   serialHex: string,
   revokedAt: string,
   reason: RevocationReason,
-): CaState {
+): JournalEntry & { op: 'revoked' } {
   const issued = state.issued[serialHex];
   if (issued === undefined)
     throw new RootOfTrustError(
@@ -68,11 +71,12 @@ export function withRevocation(
     );
   if (Object.hasOwn(state.revoked, serialHex))
     throw new RootOfTrustError('ERR_ALREADY_REVOKED', 'certificate is already revoked');
-  return { ...state, revoked: { ...state.revoked, [serialHex]: { ca: issued.ca, revokedAt, reason } } };
+  return { op: 'revoked', serial: serialHex, record: { ca: issued.ca, revokedAt, reason } };
 }
 
-export function withNextCrlNumber(state: CaState, ca: CaName): CaState {
-  return { ...state, crlNumbers: { ...state.crlNumbers, [ca]: state.crlNumbers[ca] + 1 } };
+/** The journal line of a CA's next CRL number. */
+export function crlEntry(state: CaState, ca: CaName): JournalEntry & { op: 'crl' } {
+  return { op: 'crl', ca, number: state.crlNumbers[ca] + 1 };
 }
 
 /** `state.journal` beside `state.json`: what happened since the snapshot, one JSON line each. */

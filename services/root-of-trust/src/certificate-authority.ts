@@ -28,11 +28,14 @@ import { caPaths } from './ca-paths.ts';
 import {
   appendEntry,
   type CaState,
+  crlEntry,
   type IssuingCa,
+  issuedEntry,
   type JournalEntry,
   journalSize,
   openStateFile,
   readJournalFrom,
+  revocationEntry,
   stateVersionTag,
 } from './ca-state.ts';
 import type { Keystore } from './keystore.ts';
@@ -230,20 +233,16 @@ export class CertificateAuthority {
     );
     const issued = parseCertificate(der);
     const pem = toPem('CERTIFICATE', der);
-    if (Object.hasOwn(this.state.issued, issued.serialHex))
-      throw new RootOfTrustError('ERR_SERIAL_COLLISION', 'serial number already issued');
-    this.record({
-      op: 'issued',
-      serial: issued.serialHex,
-      record: {
+    this.record(
+      issuedEntry(this.state, issued.serialHex, {
         ca,
         profile: request.profile,
         subject: formatName(subject),
         issuedAt: now.toISOString(),
         notAfter: new Date(issued.notAfterMs).toISOString(),
         certificatePem: pem,
-      },
-    });
+      }),
+    );
     return { serialHex: issued.serialHex, der, pem };
   }
 
@@ -252,20 +251,9 @@ export class CertificateAuthority {
     this.refresh();
     const key = serialHex.toUpperCase().replace(/^(00)+(?=.)/, '');
     const now = wholeSeconds(this.clock());
-    const issued = this.state.issued[key];
-    if (issued === undefined)
-      throw new RootOfTrustError(
-        'ERR_UNKNOWN_SERIAL',
-        'no certificate with this serial number was issued here',
-      );
-    if (Object.hasOwn(this.state.revoked, key))
-      throw new RootOfTrustError('ERR_ALREADY_REVOKED', 'certificate is already revoked');
-    this.record({
-      op: 'revoked',
-      serial: key,
-      record: { ca: issued.ca, revokedAt: now.toISOString(), reason },
-    });
-    await this.writeCrl(issued.ca);
+    const entry = revocationEntry(this.state, key, now.toISOString(), reason);
+    this.record(entry);
+    await this.writeCrl(entry.record.ca);
   }
 
   /** Re-signs both issuing CAs' CRLs (they expire after a week; run this daily). */
@@ -275,7 +263,7 @@ export class CertificateAuthority {
 
   private async writeCrl(ca: IssuingCa): Promise<void> {
     const now = wholeSeconds(this.clock());
-    const crlNumber = this.state.crlNumbers[ca] + 1;
+    const next = crlEntry(this.state, ca);
     const entries = Object.entries(this.state.revoked)
       .filter(([, record]) => record.ca === ca)
       .map(([serialHex, record]) => ({
@@ -289,12 +277,12 @@ export class CertificateAuthority {
         entries,
         thisUpdate: now,
         nextUpdate: plusMs(now, CRL_LIFETIME_DAYS.issuing * DAY_MS),
-        crlNumber,
+        crlNumber: next.number,
       },
       this.cas[ca].signer,
     );
     atomicWrite(this.paths.crl(ca), toPem('X509 CRL', crl));
-    this.record({ op: 'crl', ca, number: crlNumber });
+    this.record(next);
   }
 
   /** The status of one serial number under one CA. */

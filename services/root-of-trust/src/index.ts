@@ -2,14 +2,15 @@ export { caPaths } from './ca-paths.ts';
 export {
   type CaName,
   type CaState,
+  crlEntry,
   ISSUING_CAS,
   type IssuedRecord,
   type IssuingCa,
+  issuedEntry,
+  type JournalEntry,
   type RevocationRecord,
   readState,
-  withIssued,
-  withNextCrlNumber,
-  withRevocation,
+  revocationEntry,
 } from './ca-state.ts';
 export {
   CertificateAuthority,
