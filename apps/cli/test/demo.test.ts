@@ -148,6 +148,7 @@ describe('amulet demo', () => {
       tsp: `${base}_tsp`,
       issuer: `${base}_issuer`,
       acquirer: `${base}_acq`,
+      network: `${base}_net`,
       wallet: `${base}_wallet`,
     };
     const admin = new pg.Client({ host, port, user, database: 'postgres' });

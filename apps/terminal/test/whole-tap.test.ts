@@ -237,7 +237,7 @@ describe('a whole tap: wearable -> terminal -> acquirer -> network -> real token
     const voided = await w1!.tap(777);
     expect([kept.outcome.status, voided.outcome.status]).toEqual(['approved', 'approved']);
     expect(await heldAtIssuer(rig)).toBe(2);
-    rig.restartNetwork();
+    expect(await rig.restartNetwork()).toBe(0);
     // The second sale is voided at the terminal before capture (the terminal's own reversal
     // advice), after the restart.
     const reversal = terminalReversalOf(voided.request!);
@@ -259,6 +259,39 @@ describe('a whole tap: wearable -> terminal -> acquirer -> network -> real token
     expect(findClearPans(new TextEncoder().encode(rig.log.text())).map((h) => h.digits)).not.toContain(
       w1!.cards[0]!.realPan,
     );
+    await expectBalancedLedger(rig);
+  });
+
+  it('a stand-in approval and a stand-in 91 made just before the switch stopped reach the issuer after its restart', async () => {
+    rig = await buildRig({
+      wearables: 2,
+      standIn: [{ bin: '4012', maxAmount: 2_000, maxCardAmount: 3_000 }],
+    });
+    const [w0, w1] = rig.wearables;
+    // The issuer is cut off until the switch has restarted: nothing the old switch sends it lands.
+    rig.issuerLink.silent = () => true;
+    const approved = await w0!.tap(1_200);
+    expect(approved.outcome.status).toBe('approved');
+    expect(decodeTokenData(text(approved.response, Field.additionalDataPrivate)).get('20')).toBe('Y');
+    // Over the single-authorization limit: 91, and the switch's own 0420 in case the issuer approved.
+    expect((await w1!.tap(2_500)).outcome.responseCode).toBe('91');
+    expect(rig.network.pendingAdvices).toBe(2);
+    expect(await rig.restartNetwork()).toBe(2);
+    rig.issuerLink.silent = () => false;
+    await rig.settle();
+    expect(rig.network.pendingAdvices).toBe(0);
+    // The advice went by the token service (an 0121 named its real PAN again) and the issuer holds it.
+    const asked = rig.log.entries().filter((e) => e.peer === 'tsp' && e.mti.startsWith('01'));
+    expect(asked.map((e) => `${e.direction} ${e.mti} ${e.fields[String(Field.responseCode)] ?? ''}`)).toEqual(
+      ['out 0100 ', 'in 0110 00', 'out 0100 ', 'in 0110 00', 'out 0121 00', 'in 0130 00'],
+    );
+    const atIssuer = [...(await rig.issuerAuthorizations()).values()];
+    expect(atIssuer.filter((a) => a.kind === 'advice' && a.state === 'held')).toHaveLength(1);
+    expect(await rig.available(w0!.cards[0]!)).toBe(OPENING_BALANCE - 1_200);
+    // The 91's reversal reached the issuer too (for an original it never saw: nothing to release).
+    const declined = (await rig.store.all()).find((r) => r.amount === 2_500);
+    expect((await rig.issuerReversals()).has(declined!.key)).toBe(true);
+    expect(await rig.available(w1!.cards[0]!)).toBe(OPENING_BALANCE);
     await expectBalancedLedger(rig);
   });
 

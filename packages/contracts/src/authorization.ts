@@ -12,6 +12,7 @@ export const Mti = {
   authorizationRequest: '0100',
   authorizationResponse: '0110',
   authorizationAdvice: '0120',
+  authorizationAdviceRepeat: '0121',
   authorizationAdviceResponse: '0130',
   reversalRequest: '0400',
   reversalResponse: '0410',

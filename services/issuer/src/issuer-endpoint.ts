@@ -149,7 +149,7 @@ async function handle(issuer: Issuer, request: Iso8583Message): Promise<Iso8583M
       return respond(request, ResponseCode.invalidTransaction);
     }
     case Mti.authorizationAdvice:
-    case '0121': {
+    case Mti.authorizationAdviceRepeat: {
       const key = requestTransactionKey(request);
       const currency = text(request, Field.currencyCode);
       if (

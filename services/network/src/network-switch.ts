@@ -4,6 +4,7 @@ import {
   editMessage,
   encodeTokenData,
   Field,
+  interchangeCodec,
   Mti,
   originalAuthorizationKey,
   originalDataElements,
@@ -20,6 +21,7 @@ import {
   systemClock,
   type TransportClient,
 } from '@amulet/transport';
+import type { AdviceKind, AdviceStore } from './advice-store.ts';
 import { IssuerMemory } from './issuer-memory.ts';
 import { MessageLog } from './message-log.ts';
 import type { RoutingTable } from './routing-table.ts';
@@ -49,6 +51,11 @@ export interface NetworkSwitchOptions {
   readonly standIn?: { readonly limits: readonly StandInLimit[]; readonly windowMs?: number };
   /** 0120 advices and the switch's own 0420s: the wait for each answer, and the attempts before giving up (default 10 000). */
   readonly advice?: { readonly intervalMs?: number; readonly maxAttempts?: number };
+  /**
+   * Where those advices are kept until the issuer answers, so that a restart does not lose them
+   * (`recover` sends what a previous run left). Without it they live in memory only.
+   */
+  readonly adviceStore?: AdviceStore;
   /** How long the route of an authorization is kept for its reversal; default 15 minutes. */
   readonly routeTtlMs?: number;
   /** Most routes kept whole (issuer, real PAN, answer); default 100 000. */
@@ -173,9 +180,42 @@ export class NetworkSwitch {
     while (this.#advices.size > 0) await Promise.all([...this.#advices]);
   }
 
-  /** Stops repeating advices (those not acknowledged are lost with the process: they hold a real PAN). */
+  /**
+   * Stops repeating advices. Those not acknowledged stay in the advice store for the next run's
+   * `recover`; without a store they are lost with the process.
+   */
   close(): void {
     this.#closed = true;
+  }
+
+  /**
+   * Sends again every advice a previous run recorded and the issuer never acknowledged (call it
+   * once, after start). A 0420 goes as its repeat, 0421, without a card number: the issuer finds
+   * its original by fields 90 and 41. A token's stand-in 0120 goes first to the token service as
+   * an 0121, which answers with the real PAN only for an authorization it approved, then to the
+   * issuer; a refusal there is final and the advice is dropped. Resolves with how many were found.
+   * A row the codec cannot read is left in the store and not counted.
+   */
+  async recover(): Promise<number> {
+    const store = this.#options.adviceStore;
+    if (store === undefined) return 0;
+    let found = 0;
+    for (const stored of await store.pending()) {
+      let message: Iso8583Message;
+      try {
+        message = repeatOf(interchangeCodec.decode(stored.message));
+      } catch {
+        continue; // not a message this codec reads: left where it is, for an operator to see
+      }
+      const delivery =
+        stored.kind === 'reversal'
+          ? this.#deliverAdvice(stored.issuer, message, stored.id)
+          : this.#deliverRecoveredAdvice(stored.issuer, message, stored.id);
+      this.#advices.add(delivery);
+      void delivery.finally(() => this.#advices.delete(delivery));
+      found += 1;
+    }
+    return found;
   }
 
   async #dispatch(message: Iso8583Message): Promise<Iso8583Message | undefined> {
@@ -308,7 +348,7 @@ export class NetworkSwitch {
       this.log.record(this.#clock.now(), 'in', target.destination, answer);
     } catch (error) {
       if (issuer !== undefined && !isTransportError(error)) throw error;
-      return this.#standIn(request, toIssuer, entry, realPan, tokenData);
+      return await this.#standIn(request, toIssuer, entry, realPan, tokenData);
     }
     // Back to the acquirer: the DPAN (field 2 as the acquirer sent it), never the real PAN.
     const issuerData = answer.fields.get(Field.additionalDataPrivate);
@@ -322,13 +362,13 @@ export class NetworkSwitch {
   }
 
   /** Stand-in processing: approve within the BIN's limits on the issuer's behalf, else 91. */
-  #standIn(
+  async #standIn(
     request: Iso8583Message,
     toIssuer: Iso8583Message,
     entry: RouteEntry,
     realPan: string,
     tokenData: string | undefined,
-  ): Iso8583Message {
+  ): Promise<Iso8583Message> {
     const amount = Number(text(request, Field.amount) || 'NaN');
     const limit = (this.#options.standIn?.limits ?? [])
       .filter((candidate) => realPan.startsWith(candidate.bin))
@@ -345,8 +385,13 @@ export class NetworkSwitch {
       usedAmount + amount > limit.maxCardAmount
     ) {
       // The issuer may have approved after all, its answer lost or late: reverse it there, so the
-      // 91 the acquirer gets is the only outcome (ISO 8583:1987 reversal advice, 0420/0421).
-      this.#track(entry, this.#deliverAdvice(entry.issuer ?? '', reversalOf(toIssuer)));
+      // 91 the acquirer gets is the only outcome (ISO 8583:1987 reversal advice, 0420/0421). It is
+      // kept without a card number: the issuer finds its original by fields 90 and 41.
+      const reversal = reversalOf(toIssuer);
+      const id = await this.#record('reversal', request, entry, () =>
+        editMessage(reversal, { [Field.pan]: undefined, [Field.expiry]: undefined }),
+      );
+      this.#track(entry, this.#deliverAdvice(entry.issuer ?? '', reversal, id));
       return this.#decline(request, ResponseCode.issuerUnavailable, {
         [Field.additionalDataPrivate]: tokenData,
       });
@@ -367,7 +412,22 @@ export class NetworkSwitch {
       },
       Mti.authorizationAdvice,
     );
-    this.#track(entry, this.#deliverAdvice(entry.issuer ?? '', advice));
+    // Kept as the acquirer sent it (the DPAN and its chip data), never with the real PAN; a card
+    // number's advice is not kept at all (DESIGN.md invariant 2) and lives in memory only.
+    const id = await this.#record('advice', request, entry, () =>
+      tokenData === undefined
+        ? undefined
+        : editMessage(
+            request,
+            {
+              [Field.authorizationIdResponse]: authorizationId,
+              [Field.responseCode]: ResponseCode.approved,
+              [Field.additionalDataPrivate]: standInData,
+            },
+            Mti.authorizationAdvice,
+          ),
+    );
+    this.#track(entry, this.#deliverAdvice(entry.issuer ?? '', advice, id));
     return responseTo(request, echoFields, {
       [Field.authorizationIdResponse]: authorizationId,
       [Field.responseCode]: ResponseCode.approved,
@@ -381,8 +441,69 @@ export class NetworkSwitch {
     void delivery.finally(() => this.#advices.delete(delivery));
   }
 
-  /** Sends an advice (0120 or 0420) and its repeats (0121, 0421) until the issuer answers. */
-  async #deliverAdvice(issuerName: string, advice: Iso8583Message): Promise<void> {
+  /**
+   * Writes the form of an advice that may be kept (`keep` gives none for one that may not) to the
+   * advice store, committed before the acquirer hears the outcome; its id, or undefined when there
+   * is no store, nothing to keep, or the write failed (the advice is then delivered from memory
+   * only, as without a store).
+   */
+  async #record(
+    kind: AdviceKind,
+    request: Iso8583Message,
+    entry: RouteEntry,
+    keep: () => Iso8583Message | undefined,
+  ): Promise<string | undefined> {
+    const store = this.#options.adviceStore;
+    const message = store === undefined ? undefined : keep();
+    if (store === undefined || message === undefined) return undefined;
+    const id = `${kind}:${authorizationKey(request)}`;
+    try {
+      await store.add({ id, kind, issuer: entry.issuer ?? '', message: interchangeCodec.encode(message) });
+      return id;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Removes a delivered advice from the store; if that fails it is sent again next run (the issuer answers a repeat once). */
+  async #forget(id: string): Promise<void> {
+    await this.#options.adviceStore?.acknowledge(id).catch(() => undefined);
+  }
+
+  /**
+   * A kept token advice from a previous run: the token service names the real PAN again (asked
+   * until it answers), then the advice goes to the issuer. A refusal is final: dropped.
+   */
+  async #deliverRecoveredAdvice(issuerName: string, kept: Iso8583Message, id: string): Promise<void> {
+    const route = this.#options.routes.find(text(kept, Field.pan));
+    const tsp = route?.kind === 'token' ? this.#options.peers.get(route.destination) : undefined;
+    if (route === undefined || tsp === undefined) return;
+    const intervalMs = this.#options.advice?.intervalMs ?? 2000;
+    while (!this.#closed) {
+      let located: Iso8583Message;
+      try {
+        this.log.record(this.#clock.now(), 'out', route.destination, kept);
+        located = await tsp.request(kept, { timeoutMs: intervalMs, retransmission: true });
+        this.log.record(this.#clock.now(), 'in', route.destination, located);
+      } catch (error) {
+        if (!isTransportError(error) || error.code === 'ERR_CLOSED') return;
+        await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, intervalMs));
+        continue;
+      }
+      if (text(located, Field.responseCode) !== ResponseCode.approved) return this.#forget(id);
+      const advice = editMessage(kept, {
+        [Field.pan]: located.fields.get(Field.pan),
+        [Field.expiry]: located.fields.get(Field.expiry),
+      });
+      return this.#deliverAdvice(issuerName, advice, id);
+    }
+  }
+
+  /**
+   * Sends an advice (0120 or 0420) and its repeats (0121, 0421) until the issuer answers; then
+   * removes it (`id`) from the advice store.
+   */
+  async #deliverAdvice(issuerName: string, advice: Iso8583Message, id?: string): Promise<void> {
     const issuer = this.#options.peers.get(issuerName);
     if (issuer === undefined) return;
     const intervalMs = this.#options.advice?.intervalMs ?? 2000;
@@ -399,9 +520,11 @@ export class NetworkSwitch {
           clock: this.#clock,
         });
         this.log.record(this.#clock.now(), 'in', issuerName, response);
+        if (id !== undefined) await this.#forget(id);
         return;
       } catch (error) {
-        // Given up (ERR_NOT_ACKNOWLEDGED) or closed: the advice is lost with the process (it holds a real PAN).
+        // Given up (ERR_NOT_ACKNOWLEDGED) or closed: a kept advice waits for the next run's
+        // `recover`; one in memory only is lost with the process.
         if (!isTransportError(error) || error.code === 'ERR_NOT_ACKNOWLEDGED' || error.code === 'ERR_CLOSED')
           return;
         await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, intervalMs));

@@ -1,10 +1,20 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fromHex } from '@amulet/bytes';
 import { decodeTokenData, encodeTokenData, Field, interchangeSpec, responseTo } from '@amulet/contracts';
 import { createMessage, type FieldValue, type Iso8583Message } from '@amulet/iso8583';
 import { findClearPans } from '@amulet/store';
 import { createMemoryTransport } from '@amulet/transport';
 import { afterEach, describe, expect, it } from 'vitest';
-import { interchangeCodec, MessageLog, maskedFields, NetworkSwitch, RoutingTable } from '../src/index.ts';
+import {
+  AdviceStore,
+  interchangeCodec,
+  MessageLog,
+  maskedFields,
+  NetworkSwitch,
+  RoutingTable,
+} from '../src/index.ts';
 
 const REAL_PAN = '4012000000000016';
 const PLAIN_PAN = '4012000000000024';
@@ -38,12 +48,12 @@ class ScriptedPeer {
 
 /**
  * A token service that knows one DPAN: approves it with the real PAN when field 55 is there, else
- * 82; locates a reversal's original (0400, 0420, 0421) when field 55 is there (its stand-in for
- * "names an approval"), else 30.
+ * 82; locates a reversal's original (0400, 0420, 0421) or a kept advice's (0120, 0121) when field
+ * 55 is there (its stand-in for "names an approval"), else 30.
  */
 function tokenServicePeer(): ScriptedPeer {
   return new ScriptedPeer((m) => {
-    if (m.mti !== '0100' && !/^04[02]/.test(m.mti)) return undefined;
+    if (m.mti !== '0100' && !/^(04[02]|012)/.test(m.mti)) return undefined;
     if (m.fields.get(Field.pan) !== DPAN) return responseTo(m, echo, { [Field.responseCode]: '14' });
     if (m.mti !== '0100')
       return responseTo(
@@ -79,8 +89,12 @@ function issuerPeer(): ScriptedPeer {
   );
 }
 
-/** A switch with a scripted token service and issuer behind in-memory transports. */
-async function setup(options: { standIn?: boolean; maxRoutes?: number } = {}) {
+/**
+ * A switch with a scripted token service and issuer behind in-memory transports. `restart` stops
+ * it as a process would stop (its connections closed, its memory gone) and starts a new one on
+ * the same advice store, which recovers what the first left.
+ */
+async function setup(options: { standIn?: boolean; maxRoutes?: number; adviceStore?: AdviceStore } = {}) {
   const t = createMemoryTransport<Iso8583Message>({ codec: interchangeCodec });
   const tsp = tokenServicePeer();
   const issuer = issuerPeer();
@@ -88,39 +102,60 @@ async function setup(options: { standIn?: boolean; maxRoutes?: number } = {}) {
     await t.listen({ handler: tsp.handle }, { name: 'tsp' }),
     await t.listen({ handler: issuer.handle }, { name: 'issuer' }),
   ];
-  const clients = [t.connect({ name: 'tsp' }), t.connect({ name: 'issuer' })];
-  await Promise.all(clients.map((c) => c.connected()));
   const log = new MessageLog();
-  const network = new NetworkSwitch({
-    routes: new RoutingTable([
-      { low: '476173900', high: '476173909', kind: 'token', destination: 'tsp' },
-      { low: '401200', high: '401299', kind: 'issuer', destination: 'issuer' },
-    ]),
-    peers: new Map([
-      ['tsp', clients[0]!],
-      ['issuer', clients[1]!],
-    ]),
-    log,
-    issuerTimeoutMs: 50,
-    tokenServiceTimeoutMs: 50,
-    reversalTimeoutMs: 50,
-    advice: { intervalMs: 30 },
-    ...(options.standIn
-      ? { standIn: { limits: [{ bin: '401200', maxAmount: 1000, maxCardAmount: 1500 }] } }
-      : {}),
-    ...(options.maxRoutes === undefined ? {} : { maxRoutes: options.maxRoutes }),
-  });
+  const start = async () => {
+    const clients = [t.connect({ name: 'tsp' }), t.connect({ name: 'issuer' })];
+    await Promise.all(clients.map((c) => c.connected()));
+    const network = new NetworkSwitch({
+      routes: new RoutingTable([
+        { low: '476173900', high: '476173909', kind: 'token', destination: 'tsp' },
+        { low: '401200', high: '401299', kind: 'issuer', destination: 'issuer' },
+      ]),
+      peers: new Map([
+        ['tsp', clients[0]!],
+        ['issuer', clients[1]!],
+      ]),
+      log,
+      issuerTimeoutMs: 50,
+      tokenServiceTimeoutMs: 50,
+      reversalTimeoutMs: 50,
+      advice: { intervalMs: 30 },
+      ...(options.standIn
+        ? { standIn: { limits: [{ bin: '401200', maxAmount: 1000, maxCardAmount: 1500 }] } }
+        : {}),
+      ...(options.maxRoutes === undefined ? {} : { maxRoutes: options.maxRoutes }),
+      ...(options.adviceStore === undefined ? {} : { adviceStore: options.adviceStore }),
+    });
+    const stop = async () => {
+      network.close();
+      await Promise.all(clients.map((c) => c.close()));
+    };
+    return { network, stop };
+  };
+  let current = await start();
   closers.push(async () => {
-    network.close();
-    await Promise.all(clients.map((c) => c.close()));
+    await current.stop();
     await Promise.all(servers.map((s) => s.close()));
   });
   // Messages go through the codec as on the wire, so the switch sees what it would over TCP.
   const send = async (message: Iso8583Message) => {
-    const answer = await network.handle(interchangeCodec.decode(interchangeCodec.encode(message)));
+    const answer = await current.network.handle(interchangeCodec.decode(interchangeCodec.encode(message)));
     return answer === undefined ? undefined : interchangeCodec.decode(interchangeCodec.encode(answer));
   };
-  return { network, tsp, issuer, log, send };
+  return {
+    get network() {
+      return current.network;
+    },
+    tsp,
+    issuer,
+    log,
+    send,
+    async restart(): Promise<number> {
+      await current.stop();
+      current = await start();
+      return current.network.recover();
+    },
+  };
 }
 
 function request(pan: string, stan: string, amount = 500, mti = '0100', extra: [number, FieldValue][] = []) {
@@ -329,6 +364,81 @@ describe('the network switch', () => {
     expect(s.issuer.received.filter((m) => m.mti === '0420').map((m) => text(m, Field.stan))).toEqual([
       '000008',
     ]);
+  });
+
+  it("stand-in advices and the switch's own reversals outlive a restart in the advice store, which never holds a real card number", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'amulet-network-'));
+    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const store = await AdviceStore.open({ kind: 'sqlite', file: join(dir, 'network.db') });
+    const s = await setup({ standIn: true, adviceStore: store });
+    closers.push(() => store.close());
+    // The issuer hears nothing (its answers lost) until the switch has restarted.
+    s.issuer.silent = () => true;
+    const icc: [number, FieldValue] = [Field.iccData, [{ tag: '9F36', value: fromHex('0009') }]];
+    const token = await s.send(request(DPAN, '000031', 900, '0100', [icc]));
+    expect(text(token, Field.responseCode)).toBe('00');
+    expect(text(token, Field.authorizationIdResponse)).toMatch(/^S[0-9]{5}$/);
+    // Over the single limit: 91, and the switch's 0420 in case the issuer approved unheard.
+    expect(text(await s.send(request(PLAIN_PAN, '000032', 1200)), Field.responseCode)).toBe('91');
+    // A card number's stand-in advice would keep its PAN: it is not written down.
+    expect(text(await s.send(request(PLAIN_PAN, '000033', 500)), Field.responseCode)).toBe('00');
+    const kept = await store.pending();
+    expect(kept.map((k) => k.kind)).toEqual(['advice', 'reversal']);
+    for (const file of readdirSync(dir)) {
+      const bytes = readFileSync(join(dir, file)).toString('latin1');
+      expect(bytes).not.toContain(REAL_PAN);
+      expect(bytes).not.toContain(PLAIN_PAN);
+    }
+
+    s.issuer.silent = () => false;
+    const before = s.issuer.received.length;
+    expect(await s.restart()).toBe(2);
+    await s.network.settled();
+    const after = s.issuer.received.slice(before);
+    expect(after.map((m) => m.mti).sort()).toEqual(['0121', '0421']);
+    // The advice, its real PAN named again by the token service (asked with an 0121 by the DPAN).
+    const advice = after.find((m) => m.mti === '0121')!;
+    expect([text(advice, Field.pan), text(advice, Field.expiry)]).toEqual([REAL_PAN, '3105']);
+    expect(text(advice, Field.authorizationIdResponse)).toBe(text(token, Field.authorizationIdResponse));
+    expect(decodeTokenData(text(advice, Field.additionalDataPrivate)).get('20')).toBe('Y');
+    expect(s.tsp.received.filter((m) => m.mti === '0121').map((m) => text(m, Field.pan))).toEqual([DPAN]);
+    // The reversal, without a card number: the issuer finds its original by fields 90 and 41.
+    const reversal = after.find((m) => m.mti === '0421')!;
+    expect(reversal.fields.has(Field.pan)).toBe(false);
+    expect(text(reversal, Field.originalDataElements).slice(0, 10)).toBe('0100000032');
+    expect(await store.pending()).toEqual([]);
+    // Nothing is sent twice by a later start.
+    expect(await s.restart()).toBe(0);
+  });
+
+  it('a kept advice the token service will not place is dropped, and the issuer never hears it; an unreadable row is left alone', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'amulet-network-'));
+    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const store = await AdviceStore.open({ kind: 'sqlite', file: join(dir, 'network.db') });
+    closers.push(() => store.close());
+    // Without chip data nothing names the approval: the token service answers 30.
+    const advice = createMessage(interchangeSpec, '0120', new Map(request(DPAN, '000041', 300).fields));
+    await store.add({
+      id: 'advice:x',
+      kind: 'advice',
+      issuer: 'issuer',
+      message: interchangeCodec.encode(advice),
+    });
+    // And a row that is no message at all: left for an operator, not counted, nothing sent.
+    const junk = {
+      id: 'advice:junk',
+      kind: 'advice',
+      issuer: 'issuer',
+      message: Uint8Array.of(1, 2, 3),
+    } as const;
+    await store.add(junk);
+    const s = await setup({ standIn: true, adviceStore: store });
+    s.tsp.silent = () => s.tsp.received.length === 1; // and not at the first asking
+    expect(await s.restart()).toBe(1);
+    await s.network.settled();
+    expect(s.tsp.mtis()).toEqual(['0121', '0121']);
+    expect(s.issuer.received).toEqual([]);
+    expect(await store.pending()).toEqual([junk]);
   });
 
   it('the log masks the PAN to first six and last four, elides the cryptogram, keeps no track data', () => {

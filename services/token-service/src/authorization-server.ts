@@ -11,8 +11,9 @@ import type { Authorizer } from './authorizer.ts';
 /**
  * What the token service's ISO 8583 port answers: each 0100 for a token BIN with the 0110 of its
  * verdict (and, when approved, the real PAN); a reversal the network cannot route by itself
- * (0400, 0420, 0421) with the real PAN of the approved original it names (Authorizer
- * `locateReversal`); any other message type with '12'.
+ * (0400, 0420, 0421), or a stand-in advice it kept without the real PAN (0120, 0121), with the
+ * real PAN of the approved original it names (Authorizer `locateOriginal`); any other message
+ * type with '12'.
  */
 export function authorizationHandler(authorizer: Authorizer): MessageHandler<Iso8583Message> {
   return async (request) => {
@@ -22,7 +23,9 @@ export function authorizationHandler(authorizer: Authorizer): MessageHandler<Iso
       case Mti.reversalRequest:
       case Mti.reversalAdvice:
       case Mti.reversalAdviceRepeat:
-        return authorizer.locateReversal(request);
+      case Mti.authorizationAdvice:
+      case Mti.authorizationAdviceRepeat:
+        return authorizer.locateOriginal(request);
       default: {
         const fields = new Map<number, FieldValue>();
         for (const n of [Field.stan, Field.terminalId, Field.acquiringInstitutionId]) {

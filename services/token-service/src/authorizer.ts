@@ -267,14 +267,17 @@ export class Authorizer {
 
   /**
    * A reversal (0400, 0420 or 0421) that the network can no longer route by itself (its route
-   * forgotten in a restart or expired): the real PAN and expiry it needs to reach the issuer,
-   * answered (0410 or 0430, field 39 '00') only for an authorization this service approved. Field
-   * 55 must carry the original's chip data: its cryptogram must verify for the token and its ATC
-   * must have an approved verdict, so the port never turns a DPAN alone into a PAN. The token's
-   * status does not matter (an approval made before a suspension is still reversed); the ATC stays
-   * consumed, and each answer found is an audit entry. docs/token-service.md, "Reversals".
+   * forgotten in a restart or expired), or a stand-in advice (0120, 0121) the network kept without
+   * the real PAN across a restart: the real PAN and expiry it needs to reach the issuer, answered
+   * (0410, 0430 or 0130, field 39 '00') only for an authorization this service approved. Field 55
+   * must carry the original's chip data: its cryptogram must verify for the token and its ATC must
+   * have an approved verdict, so the port never turns a DPAN alone into a PAN. A reversal must name
+   * its original (field 90). The token's status does not matter (an approval made before a
+   * suspension is still reversed or advised); the ATC stays consumed, and each answer found is an
+   * audit entry. docs/token-service.md, "Reversals and advices".
    */
-  async locateReversal(request: Iso8583Message): Promise<Iso8583Message> {
+  async locateOriginal(request: Iso8583Message): Promise<Iso8583Message> {
+    const advice = request.mti === Mti.authorizationAdvice || request.mti === Mti.authorizationAdviceRepeat;
     const refuse = (reason: string, tokenId?: string) =>
       responseTo(request, REVERSAL_ECHOED, {
         [Field.pan]: /^\d{1,19}$/.test(text(request, Field.pan)) ? text(request, Field.pan) : undefined,
@@ -295,7 +298,7 @@ export class Authorizer {
     if (
       !/^\d{13,19}$/.test(dpan) ||
       icc === undefined ||
-      !/^\d{42}$/.test(text(request, Field.originalDataElements))
+      (!advice && !/^\d{42}$/.test(text(request, Field.originalDataElements)))
     )
       return refuse(VerdictReason.format);
     const { store, cards } = this.#options;
@@ -310,9 +313,9 @@ export class Authorizer {
     // A PAN revealed without an authorization of its own is on the record (DESIGN invariant 10).
     await store.audit.append({
       actor: 'network',
-      action: 'reversal.located',
+      action: advice ? 'advice.located' : 'reversal.located',
       subject: token.id,
-      details: { atc, original: text(request, Field.originalDataElements) },
+      details: advice ? { atc } : { atc, original: text(request, Field.originalDataElements) },
     });
     const secret = await cards.reveal(view.panRecord);
     return responseTo(request, REVERSAL_ECHOED, {

@@ -343,7 +343,7 @@ describe.each(['sqlite', 'postgres'] as const)('detokenization and validation on
       [editMessage(reversalOf(approved), { [Field.pan]: '4895000000000000' }), '14', 'UNKNOWN_TOKEN'],
     ];
     for (const [reversal, expected, reason] of refusals) {
-      const answer = await tsp.authorizer.locateReversal(reversal);
+      const answer = await tsp.authorizer.locateOriginal(reversal);
       expect([answer.mti, code(answer), reasons(answer)]).toEqual(['0430', expected, [reason]]);
       expect(getText(answer, Field.expiry)).toBeUndefined();
       expect(findClearPans(interchangeCodec.encode(answer)).map((h) => h.digits)).not.toContain(card);
@@ -356,7 +356,7 @@ describe.each(['sqlite', 'postgres'] as const)('detokenization and validation on
       actor: 'issuer',
       reason: 'fraud',
     });
-    expect(getText(await tsp.authorizer.locateReversal(reversalOf(approved)), Field.pan)).toBe(card);
+    expect(getText(await tsp.authorizer.locateOriginal(reversalOf(approved)), Field.pan)).toBe(card);
     await tsp.service.changeStatus({
       tokenIds: [token.id],
       action: 'resume',
@@ -364,5 +364,43 @@ describe.each(['sqlite', 'postgres'] as const)('detokenization and validation on
       reason: 'cleared',
     });
     expect(code(await tsp.authorizer.authorize(approved))).toBe('82');
+  });
+
+  it('a stand-in advice the network kept without the real PAN: located by its chip data, like a reversal', async () => {
+    const card = pan();
+    const { token, se } = await activeToken(tsp, card, 'SN-2011', '2911');
+    const approved = (await tapRequest(se, token.tokenExpiry)).request;
+    expect(code(await tsp.authorizer.authorize(approved))).toBe('00');
+    const declined = (await tapRequest(se, token.tokenExpiry, { field4: '000000009999' })).request;
+    expect(code(await tsp.authorizer.authorize(declined))).toBe('13');
+
+    // The network's advice: the acquirer's 0100 with the stand-in's answer (38, 39), as 0120 or 0121.
+    const adviceOf = (request: Iso8583Message, mti: string) =>
+      editMessage(request, { [Field.authorizationIdResponse]: 'S00001', [Field.responseCode]: '00' }, mti);
+    for (const mti of ['0120', '0121']) {
+      const located = await tsp.authorizer.locateOriginal(adviceOf(approved, mti));
+      expect([located.mti, code(located)]).toEqual(['0130', '00']);
+      expect(getText(located, Field.pan)).toBe(card);
+      expect(getText(located, Field.expiry)).toBe('2911');
+    }
+    const entries = (await tsp.handle.store.audit.list(0, 1_000_000)).filter(
+      (e) => e.action === 'advice.located' && e.subject === token.id,
+    );
+    expect(entries).toHaveLength(2);
+    expect(JSON.stringify(entries)).not.toContain(card);
+
+    for (const [advice, expected, reason] of [
+      [adviceOf(declined, '0120'), '25', 'ORIGINAL_NOT_FOUND'],
+      [editMessage(adviceOf(approved, '0120'), { [Field.iccData]: undefined }), '30', 'FORMAT'],
+      [
+        withIcc(adviceOf(approved, '0121'), '9F26', (v) => v.map((b) => b ^ 0x80)),
+        '82',
+        'CRYPTOGRAM_INVALID',
+      ],
+    ] as const) {
+      const answer = await tsp.authorizer.locateOriginal(advice);
+      expect([answer.mti, code(answer), reasons(answer)]).toEqual(['0130', expected, [reason]]);
+      expect(findClearPans(interchangeCodec.encode(answer)).map((h) => h.digits)).not.toContain(card);
+    }
   });
 });

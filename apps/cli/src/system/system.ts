@@ -13,7 +13,7 @@ import {
   iso8583Codec as issuerCodec,
   listenIssuer,
 } from '@amulet/issuer';
-import { interchangeCodec, MessageLog, NetworkSwitch, RoutingTable } from '@amulet/network';
+import { AdviceStore, interchangeCodec, MessageLog, NetworkSwitch, RoutingTable } from '@amulet/network';
 import { createChainVerifier, fromPem, type ParsedCertificate, parseCertificate, toPem } from '@amulet/pki';
 import { CertificateAuthority, runKeyCeremony } from '@amulet/root-of-trust';
 import { memoryBlobStore, memoryCounter, type SeTransport } from '@amulet/secure-element';
@@ -50,6 +50,7 @@ export type SystemStore =
         readonly tsp: string;
         readonly issuer: string;
         readonly acquirer: string;
+        readonly network: string;
         readonly wallet: string;
       };
     };
@@ -151,7 +152,7 @@ export interface System {
 
 const OPERATOR_BYTES = 24;
 
-function storeOptions(options: SystemOptions, party: 'tsp' | 'issuer' | 'acquirer' | 'wallet') {
+function storeOptions(options: SystemOptions, party: 'tsp' | 'issuer' | 'acquirer' | 'network' | 'wallet') {
   const s = options.store;
   if (s.kind === 'sqlite') return { kind: 'sqlite' as const, file: join(options.dataDir, `${party}.db`) };
   return {
@@ -461,7 +462,10 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
       res.end(JSON.stringify({ type: 'about:blank', title: 'Not Found', status: 404 }));
     };
 
-    // ---- Network: token BINs to the token service, card BINs to the issuer, over TCP ----
+    // ---- Network: token BINs to the token service, card BINs to the issuer, over TCP; its
+    // stand-in advices kept in its own database until the issuer acknowledges them ----
+    const adviceStore = await AdviceStore.open(storeOptions(options, 'network'), now);
+    closers.push(() => adviceStore.close());
     const iso = createTcpTransport<Iso8583Message>({ codec: interchangeCodec });
     const reconnect = { reconnect: { initialDelayMs: 10, maxDelayMs: 200 } };
     const toTsp = iso.connect({ host, port: tspIso.endpoint.port }, reconnect);
@@ -489,8 +493,11 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
       issuerTimeoutMs: 3000,
       reversalTimeoutMs: 1000,
       advice: { intervalMs: 500, maxAttempts: 20 },
+      adviceStore,
     });
     closers.push(() => network.close());
+    // What a previous run stood in for and could not tell the issuer: told now.
+    await network.recover();
     const networkServer = await iso.listen({ handler: network.handle }, { host, port: 0 });
     closers.push(() => networkServer.close());
 
@@ -640,7 +647,8 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
     };
     async function drainAndClose(): Promise<void> {
       // Drain first (DESIGN.md invariant 4: nothing in flight is lost): no new work, the HTTP
-      // requests and ISO 8583 handlers in flight finish, reversals and advices are delivered;
+      // requests and ISO 8583 handlers in flight finish, reversals and advices are delivered (an
+      // advice the issuer leaves unanswered stays in the network's database for the next start);
       // then every party and store closes, the stores last among their users.
       accepting = false;
       clearInterval(timer);

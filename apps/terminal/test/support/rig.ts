@@ -7,6 +7,8 @@ import {
   listenIssuer,
 } from '@amulet/issuer';
 import {
+  AdviceStore,
+  type AdviceStoreOptions,
   interchangeCodec,
   MessageLog,
   NetworkSwitch,
@@ -79,8 +81,12 @@ export interface Rig {
   readonly acquirer: AcquirerHost;
   readonly store: AcquirerStore;
   readonly network: NetworkSwitch;
-  /** A new switch behind the same port, as after a restart: every route and remembered issuer gone. */
-  restartNetwork(): void;
+  /**
+   * A new switch behind the same port, as after a restart: the old one's connections closed, every
+   * route and remembered issuer gone; the new one recovers the advices the old one kept. Resolves
+   * with how many it found.
+   */
+  restartNetwork(): Promise<number>;
   readonly log: MessageLog;
   readonly parties: Parties;
   readonly tokens: readonly RigToken[];
@@ -116,18 +122,20 @@ export function rigRoutes(): RoutingTable {
   ]);
 }
 
-async function acquirerStoreOptions(
+/** A database of its own for the acquirer or the network: a SQLite file in `dir`, or a new PostgreSQL one. */
+async function serviceStoreOptions(
   backend: Backend,
   dir: string,
+  service: 'acquirer' | 'network',
 ): Promise<{
-  options: AcquirerStoreOptions;
+  options: AcquirerStoreOptions & AdviceStoreOptions;
   drop: () => Promise<void>;
 }> {
   if (backend === 'sqlite')
-    return { options: { kind: 'sqlite', file: `${dir}/acquirer.db` }, drop: async () => {} };
+    return { options: { kind: 'sqlite', file: `${dir}/${service}.db` }, drop: async () => {} };
   const pg = (await import('pg')).default;
   const { host, port, user } = postgresConnectionDefaults();
-  const database = `amulet_rig_acquirer_${Math.random().toString(16).slice(2, 12)}`;
+  const database = `amulet_rig_${service}_${Math.random().toString(16).slice(2, 12)}`;
   const admin = new pg.Client({ host, port, user, database: 'postgres' });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${database}`);
@@ -207,8 +215,8 @@ async function assembleRig(options: RigOptions, parties: Parties, clock: { ms: n
 
   // ---- Token service and issuer, behind their ISO 8583 ports ----
   const issuerLink: IssuerLink = { silent: () => false, delayMs: () => 0, received: [] };
-  let tspClient: TransportClient<Iso8583Message>;
-  let issuerClient: TransportClient<Iso8583Message>;
+  // The network's connections to them: made again for each switch (restartNetwork).
+  let connectPeers: () => [TransportClient<Iso8583Message>, TransportClient<Iso8583Message>];
   if (tcp) {
     const tspServer = await startAuthorizationServer(parties.authorizer);
     closers.push(() => tspServer.close());
@@ -220,8 +228,10 @@ async function assembleRig(options: RigOptions, parties: Parties, clock: { ms: n
     );
     closers.push(() => issuerServer.close());
     const toPeers = createTcpTransport<Iso8583Message>({ codec: interchangeCodec });
-    tspClient = toPeers.connect(tspServer.endpoint, reconnect);
-    issuerClient = toPeers.connect(issuerServer.endpoint, reconnect);
+    connectPeers = () => [
+      toPeers.connect(tspServer.endpoint, reconnect),
+      toPeers.connect(issuerServer.endpoint, reconnect),
+    ];
   } else {
     const tspHop = hop(3);
     const issuerHop = hop(4);
@@ -238,19 +248,25 @@ async function assembleRig(options: RigOptions, parties: Parties, clock: { ms: n
       () => tspServer.close(),
       () => issuerServer.close(),
     );
-    tspClient = tspHop.connect();
-    issuerClient = issuerHop.connect();
+    connectPeers = () => [tspHop.connect(), issuerHop.connect()];
   }
-  clients.push(tspClient, issuerClient);
 
-  // ---- Network ----
+  // ---- Network, its advices kept in a database of its own ----
   const log = new MessageLog();
-  const networkOptions: NetworkSwitchOptions = {
+  const networkDb = await serviceStoreOptions(backend, parties.dir, 'network');
+  const adviceStore = await AdviceStore.open(networkDb.options);
+  closers.push(async () => {
+    await adviceStore.close();
+    await networkDb.drop();
+  });
+  let peerClients = connectPeers();
+  const networkOptions = (): NetworkSwitchOptions => ({
     routes: rigRoutes(),
     peers: new Map([
-      ['tsp', tspClient],
-      ['issuer', issuerClient],
+      ['tsp', peerClients[0]],
+      ['issuer', peerClients[1]],
     ]),
+    adviceStore,
     log,
     tokenServiceTimeoutMs: options.timeouts?.network ?? 150,
     issuerTimeoutMs: options.timeouts?.network ?? 150,
@@ -258,8 +274,8 @@ async function assembleRig(options: RigOptions, parties: Parties, clock: { ms: n
     standIn: { limits: options.standIn ?? [] },
     advice: { intervalMs: retry, maxAttempts: 10_000 },
     ...(options.maxRoutes === undefined ? {} : { maxRoutes: options.maxRoutes }),
-  };
-  let network = new NetworkSwitch(networkOptions);
+  });
+  let network = new NetworkSwitch(networkOptions());
   const networkHop = hop(2);
   // Through `network` as it is now: restartNetwork puts a new switch behind the same port.
   const networkServer = await networkHop.listen((message) => network.handle(message));
@@ -268,7 +284,7 @@ async function assembleRig(options: RigOptions, parties: Parties, clock: { ms: n
   clients.push(networkClient);
 
   // ---- Acquirer ----
-  const acquirerDb = await acquirerStoreOptions(backend, parties.dir);
+  const acquirerDb = await serviceStoreOptions(backend, parties.dir, 'acquirer');
   const store = await AcquirerStore.open(acquirerDb.options);
   const acquirer = await AcquirerHost.start({
     store,
@@ -338,7 +354,7 @@ async function assembleRig(options: RigOptions, parties: Parties, clock: { ms: n
     const transport = inProcessTransport(se);
     wearables.push({ se, terminal, cards, tap: (amount) => terminal.tap(transport, amount) });
   }
-  await Promise.all(clients.map((c) => c.connected()));
+  await Promise.all([...clients, ...peerClients].map((c) => c.connected()));
 
   return {
     wearables,
@@ -347,9 +363,13 @@ async function assembleRig(options: RigOptions, parties: Parties, clock: { ms: n
     get network() {
       return network;
     },
-    restartNetwork() {
+    async restartNetwork() {
       network.close();
-      network = new NetworkSwitch(networkOptions);
+      await Promise.all(peerClients.map((c) => c.close()));
+      peerClients = connectPeers();
+      await Promise.all(peerClients.map((c) => c.connected()));
+      network = new NetworkSwitch(networkOptions());
+      return network.recover();
     },
     log,
     parties,
@@ -373,7 +393,7 @@ async function assembleRig(options: RigOptions, parties: Parties, clock: { ms: n
       for (const w of wearables) w.terminal.close();
       acquirer.close();
       network.close();
-      await Promise.all(clients.map((c) => c.close()));
+      await Promise.all([...clients, ...peerClients].map((c) => c.close()));
       for (const close of closers.reverse()) await close();
       await store.close();
       await acquirerDb.drop();
