@@ -11,6 +11,12 @@ export interface SendUntilAcknowledgedOptions<M> {
   readonly maxAttempts: number;
   /** Times the pause between attempts when the client is disconnected; default the system clock. */
   readonly clock?: Clock;
+  /**
+   * The message went out before (an earlier round that gave up, or an earlier run): every attempt,
+   * the first included, is its repeat form sent as a retransmission, which may take the key still
+   * reserved for the late answer to an earlier copy. Default false.
+   */
+  readonly alreadySent?: boolean;
 }
 
 export interface Acknowledged<M> {
@@ -40,13 +46,14 @@ export async function sendUntilAcknowledged<M>(
   }
   const clock = options.clock ?? systemClock;
   let lastError: unknown;
-  let current = message;
+  const resent = options.alreadySent === true;
+  let current = resent ? options.repeat(message) : message;
   for (let attempt = 1; attempt <= options.maxAttempts; attempt++) {
     if (attempt > 1) current = options.repeat(message);
     try {
       const response = await client.request(current, {
         timeoutMs: options.intervalMs,
-        retransmission: attempt > 1,
+        retransmission: resent || attempt > 1,
       });
       return { response, attempts: attempt };
     } catch (error) {

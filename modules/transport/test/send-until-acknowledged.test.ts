@@ -100,6 +100,27 @@ describe('sendUntilAcknowledged', () => {
     await first;
   });
 
+  it('a round after one that gave up: plain, refused by the key reserved for a late answer; alreadySent, repeats only, through it', async () => {
+    const seen: string[] = [];
+    let answering = false;
+    const { clock, client, done } = await setup((m) => {
+      seen.push(m.mti);
+      return answering ? answer(m) : undefined;
+    });
+    const options = { repeat: toRepeat, intervalMs: 100, maxAttempts: 2, clock };
+    const first = sendUntilAcknowledged(client, advice, options).catch((error: unknown) => error);
+    await clock.advance(250);
+    expect(await first).toMatchObject({ code: 'ERR_NOT_ACKNOWLEDGED' });
+    answering = true;
+    await expect(sendUntilAcknowledged(client, advice, options)).rejects.toMatchObject({
+      code: 'ERR_DUPLICATE_KEY',
+    });
+    const again = await sendUntilAcknowledged(client, advice, { ...options, alreadySent: true });
+    expect(again.attempts).toBe(1);
+    expect(seen).toEqual(['0420', '0421', '0421']);
+    await done();
+  });
+
   it('waits and tries again while the client is disconnected', async () => {
     const { clock, client, server, done } = await setup((m) => answer(m));
     await server.close();

@@ -101,6 +101,22 @@ export class AcquirerHost {
     this.#terminals.set(terminal.terminalId, terminal);
   }
 
+  /**
+   * Starts again every reversal the network has not acknowledged and no delivery is working on:
+   * those whose repeats ran out (`reversal.maxAttempts`) while the network stayed silent. Without
+   * this they wait for the next start. `amulet serve` calls it once a minute. Resolves with how
+   * many it started.
+   */
+  async resumeReversals(): Promise<number> {
+    let started = 0;
+    for (const record of await this.#options.store.inState(['reversal-pending'])) {
+      if (this.#reversals.has(record.key)) continue;
+      this.#startReversal(record.key);
+      started++;
+    }
+    return started;
+  }
+
   /** Reversals not yet acknowledged by the network. */
   get pendingReversals(): number {
     return this.#reversals.size;
@@ -309,25 +325,30 @@ export class AcquirerHost {
     const repeat = (m: Iso8583Message) =>
       createMessage(interchangeSpec, Mti.reversalAdviceRepeat, new Map(m.fields));
     const intervalMs = this.#options.reversal?.intervalMs ?? 5000;
-    // One long round: a new round would open with a plain send of a key still reserved for the
-    // late answer (docs/transport.md). Giving up leaves the row reversal-pending for the next start.
+    // Giving up leaves the row reversal-pending for the next start or `resumeReversals`.
     const maxAttempts = this.#options.reversal?.maxAttempts ?? 10_000;
     const attempts = record.reversalAttempts;
     // The attempt is counted before it is sent, so after a restart the next one goes out as a repeat.
     await this.#options.store.countReversalAttempt(key, attempts + 1);
+    let sentBefore = attempts > 0;
     while (!this.#closed) {
       try {
-        const { attempts: used } = await sendUntilAcknowledged(
-          this.#options.network,
-          attempts === 0 ? advice : repeat(advice),
-          { repeat, intervalMs, maxAttempts, clock: this.#clock },
-        );
+        // Sent before (an earlier round or run): a repeat, as a retransmission, which may take the
+        // key the transport keeps reserved for a late answer to the earlier copy (docs/transport.md).
+        const { attempts: used } = await sendUntilAcknowledged(this.#options.network, advice, {
+          repeat,
+          intervalMs,
+          maxAttempts,
+          clock: this.#clock,
+          alreadySent: sentBefore,
+        });
         await this.#options.store.countReversalAttempt(key, attempts + used);
         await this.#options.store.transition(key, ['reversal-pending'], 'reversed');
         return;
       } catch (error) {
         if (!isTransportError(error) || error.code === 'ERR_CLOSED' || error.code === 'ERR_NOT_ACKNOWLEDGED')
           return;
+        sentBefore = true;
         await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, intervalMs));
       }
     }

@@ -76,6 +76,7 @@ async function host(
   options: AcquirerStoreOptions,
   transport: Transport<Iso8583Message, { name: string }>,
   timeoutMs = 60,
+  maxAttempts?: number,
 ) {
   const store = await AcquirerStore.open(options);
   const network = transport.connect(
@@ -88,7 +89,7 @@ async function host(
     network,
     acquiringInstitutionId: '123456',
     networkTimeoutMs: timeoutMs,
-    reversal: { intervalMs: 40 },
+    reversal: { intervalMs: 40, ...(maxAttempts === undefined ? {} : { maxAttempts }) },
   });
   const stop = async () => {
     acquirer.close();
@@ -123,13 +124,13 @@ const wire = (m: Iso8583Message) => interchangeCodec.decode(interchangeCodec.enc
 
 for (const [name, backend] of Object.entries(backends)) {
   describe(`the acquirer host on ${name}`, () => {
-    async function setup() {
+    async function setup(maxAttempts?: number) {
       const transport = createMemoryTransport<Iso8583Message>({ codec: interchangeCodec });
       const network = new ScriptedNetwork();
       const server = await transport.listen({ handler: network.handle }, { name: 'network' });
       cleanups.push(() => server.close());
       const options = await backend();
-      const first = await host(options, transport);
+      const first = await host(options, transport, 60, maxAttempts);
       await first.acquirer.addMerchant({
         merchantId: 'MERCHANT000001',
         nameLocation: 'AMULET CAFE PARIS FR',
@@ -192,6 +193,28 @@ for (const [name, backend] of Object.entries(backends)) {
           acquiringInstitutionId: '123456',
         }),
       );
+    });
+
+    it('a reversal whose repeats ran out is started again by resumeReversals, not before, and once', async () => {
+      const s = await setup(3);
+      cleanups.push(s.stop);
+      s.network.silent = true;
+      expect(text(await s.acquirer.handle(wire(authorization('000006'))), 39)).toBe('91');
+      // Three attempts, all unanswered: the delivery gives up and the row waits.
+      await s.acquirer.settled();
+      expect(s.acquirer.pendingReversals).toBe(0);
+      expect((await s.store.all())[0]?.state).toBe('reversal-pending');
+      const sent = s.network.seen.length;
+      await new Promise((r) => setTimeout(r, 150));
+      expect(s.network.seen.length).toBe(sent);
+      s.network.silent = false;
+      expect(await s.acquirer.resumeReversals()).toBe(1);
+      // While it is being delivered, a second call leaves it alone.
+      expect(await s.acquirer.resumeReversals()).toBe(0);
+      await s.acquirer.settled();
+      expect((await s.store.all())[0]?.state).toBe('reversed');
+      expect(s.network.reversed.size).toBe(1);
+      expect(await s.acquirer.resumeReversals()).toBe(0);
     });
 
     it('a restart resumes the reversal from the table, as a repeat (0421)', async () => {

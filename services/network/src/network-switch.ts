@@ -148,6 +148,8 @@ export class NetworkSwitch {
   readonly #tombstones = new Map<string, number>();
   readonly #standInUse = new Map<string, { since: number; amount: number }>();
   readonly #advices = new Set<Promise<void>>();
+  /** Ids of kept advices being delivered now: `recover` leaves them alone. */
+  readonly #keptInFlight = new Set<string>();
   /** Made when the first route is dropped for room (its arrays are sized once). */
   #issuerMemory: IssuerMemory | undefined;
   #authorizationIds = 0;
@@ -189,30 +191,32 @@ export class NetworkSwitch {
   }
 
   /**
-   * Sends again every advice a previous run recorded and the issuer never acknowledged (call it
-   * once, after start). A 0420 goes as its repeat, 0421, without a card number: the issuer finds
-   * its original by fields 90 and 41. A token's stand-in 0120 goes first to the token service as
-   * an 0121, which answers with the real PAN only for an authorization it approved, then to the
-   * issuer; a refusal there is final and the advice is dropped. Resolves with how many were found.
-   * A row the codec cannot read is left in the store and not counted.
+   * Sends again every kept advice the issuer has not acknowledged and no delivery is working on:
+   * at start, what a previous run left; later, those whose repeats ran out (`advice.maxAttempts`)
+   * while the issuer stayed silent (`amulet serve` calls it once a minute). A 0420 goes as its
+   * repeat, 0421, without a card number: the issuer finds its original by fields 90 and 41. A
+   * token's stand-in 0120 goes first to the token service as an 0121, which answers with the real
+   * PAN only for an authorization it approved, then to the issuer; a refusal there is final and
+   * the advice is dropped. Resolves with how many it started. A row the codec cannot read is left
+   * in the store and not counted.
    */
   async recover(): Promise<number> {
     const store = this.#options.adviceStore;
     if (store === undefined) return 0;
     let found = 0;
     for (const stored of await store.pending()) {
+      if (this.#keptInFlight.has(stored.id)) continue;
       let message: Iso8583Message;
       try {
-        message = repeatOf(interchangeCodec.decode(stored.message));
+        message = interchangeCodec.decode(stored.message);
       } catch {
         continue; // not a message this codec reads: left where it is, for an operator to see
       }
       const delivery =
         stored.kind === 'reversal'
-          ? this.#deliverAdvice(stored.issuer, message, stored.id)
+          ? this.#deliverAdvice(stored.issuer, message, stored.id, true)
           : this.#deliverRecoveredAdvice(stored.issuer, message, stored.id);
-      this.#advices.add(delivery);
-      void delivery.finally(() => this.#advices.delete(delivery));
+      this.#follow(delivery, stored.id);
       found += 1;
     }
     return found;
@@ -391,7 +395,7 @@ export class NetworkSwitch {
       const id = await this.#record('reversal', request, entry, () =>
         editMessage(reversal, { [Field.pan]: undefined, [Field.expiry]: undefined }),
       );
-      this.#track(entry, this.#deliverAdvice(entry.issuer ?? '', reversal, id));
+      this.#track(entry, this.#deliverAdvice(entry.issuer ?? '', reversal, id), id);
       return this.#decline(request, ResponseCode.issuerUnavailable, {
         [Field.additionalDataPrivate]: tokenData,
       });
@@ -427,7 +431,7 @@ export class NetworkSwitch {
             Mti.authorizationAdvice,
           ),
     );
-    this.#track(entry, this.#deliverAdvice(entry.issuer ?? '', advice, id));
+    this.#track(entry, this.#deliverAdvice(entry.issuer ?? '', advice, id), id);
     return responseTo(request, echoFields, {
       [Field.authorizationIdResponse]: authorizationId,
       [Field.responseCode]: ResponseCode.approved,
@@ -435,10 +439,19 @@ export class NetworkSwitch {
     });
   }
 
-  #track(entry: RouteEntry, delivery: Promise<void>): void {
+  #track(entry: RouteEntry, delivery: Promise<void>, id: string | undefined): void {
     entry.advice = delivery;
+    this.#follow(delivery, id);
+  }
+
+  /** Counts a delivery until it ends (`settled`, `pendingAdvices`), and its kept advice as in flight. */
+  #follow(delivery: Promise<void>, id: string | undefined): void {
     this.#advices.add(delivery);
-    void delivery.finally(() => this.#advices.delete(delivery));
+    if (id !== undefined) this.#keptInFlight.add(id);
+    void delivery.finally(() => {
+      this.#advices.delete(delivery);
+      if (id !== undefined) this.#keptInFlight.delete(id);
+    });
   }
 
   /**
@@ -457,10 +470,13 @@ export class NetworkSwitch {
     const message = store === undefined ? undefined : keep();
     if (store === undefined || message === undefined) return undefined;
     const id = `${kind}:${authorizationKey(request)}`;
+    // In flight from before it is written, so a `recover` running meanwhile leaves it alone.
+    this.#keptInFlight.add(id);
     try {
       await store.add({ id, kind, issuer: entry.issuer ?? '', message: interchangeCodec.encode(message) });
       return id;
     } catch {
+      this.#keptInFlight.delete(id);
       return undefined;
     }
   }
@@ -479,11 +495,12 @@ export class NetworkSwitch {
     const tsp = route?.kind === 'token' ? this.#options.peers.get(route.destination) : undefined;
     if (route === undefined || tsp === undefined) return;
     const intervalMs = this.#options.advice?.intervalMs ?? 2000;
+    const asked = repeatOf(kept);
     while (!this.#closed) {
       let located: Iso8583Message;
       try {
-        this.log.record(this.#clock.now(), 'out', route.destination, kept);
-        located = await tsp.request(kept, { timeoutMs: intervalMs, retransmission: true });
+        this.log.record(this.#clock.now(), 'out', route.destination, asked);
+        located = await tsp.request(asked, { timeoutMs: intervalMs, retransmission: true });
         this.log.record(this.#clock.now(), 'in', route.destination, located);
       } catch (error) {
         if (!isTransportError(error) || error.code === 'ERR_CLOSED') return;
@@ -495,38 +512,46 @@ export class NetworkSwitch {
         [Field.pan]: located.fields.get(Field.pan),
         [Field.expiry]: located.fields.get(Field.expiry),
       });
-      return this.#deliverAdvice(issuerName, advice, id);
+      return this.#deliverAdvice(issuerName, advice, id, true);
     }
   }
 
   /**
    * Sends an advice (0120 or 0420) and its repeats (0121, 0421) until the issuer answers; then
-   * removes it (`id`) from the advice store.
+   * removes it (`id`) from the advice store. `alreadySent`: it went out before (a kept advice).
    */
-  async #deliverAdvice(issuerName: string, advice: Iso8583Message, id?: string): Promise<void> {
+  async #deliverAdvice(
+    issuerName: string,
+    advice: Iso8583Message,
+    id?: string,
+    alreadySent = false,
+  ): Promise<void> {
     const issuer = this.#options.peers.get(issuerName);
     if (issuer === undefined) return;
     const intervalMs = this.#options.advice?.intervalMs ?? 2000;
-    // One round of repeats: a second round would open with a plain send of a key still reserved
-    // for the late answer (docs/transport.md), so "until acknowledged" is one long round.
     const maxAttempts = this.#options.advice?.maxAttempts ?? 10_000;
+    let sentBefore = alreadySent;
     while (!this.#closed) {
       try {
-        this.log.record(this.#clock.now(), 'out', issuerName, advice);
+        this.log.record(this.#clock.now(), 'out', issuerName, sentBefore ? repeatOf(advice) : advice);
+        // Sent before (an earlier round or run): repeats only, as retransmissions, which may take
+        // the key the transport keeps reserved for a late answer to the earlier copy.
         const { response } = await sendUntilAcknowledged(issuer, advice, {
           repeat: repeatOf,
           intervalMs,
           maxAttempts,
           clock: this.#clock,
+          alreadySent: sentBefore,
         });
         this.log.record(this.#clock.now(), 'in', issuerName, response);
         if (id !== undefined) await this.#forget(id);
         return;
       } catch (error) {
-        // Given up (ERR_NOT_ACKNOWLEDGED) or closed: a kept advice waits for the next run's
-        // `recover`; one in memory only is lost with the process.
+        // Given up (ERR_NOT_ACKNOWLEDGED) or closed: a kept advice waits for the next `recover`;
+        // one in memory only is lost with the process.
         if (!isTransportError(error) || error.code === 'ERR_NOT_ACKNOWLEDGED' || error.code === 'ERR_CLOSED')
           return;
+        sentBefore = true;
         await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, intervalMs));
       }
     }

@@ -94,7 +94,9 @@ function issuerPeer(): ScriptedPeer {
  * it as a process would stop (its connections closed, its memory gone) and starts a new one on
  * the same advice store, which recovers what the first left.
  */
-async function setup(options: { standIn?: boolean; maxRoutes?: number; adviceStore?: AdviceStore } = {}) {
+async function setup(
+  options: { standIn?: boolean; maxRoutes?: number; adviceStore?: AdviceStore; adviceAttempts?: number } = {},
+) {
   const t = createMemoryTransport<Iso8583Message>({ codec: interchangeCodec });
   const tsp = tokenServicePeer();
   const issuer = issuerPeer();
@@ -119,7 +121,10 @@ async function setup(options: { standIn?: boolean; maxRoutes?: number; adviceSto
       issuerTimeoutMs: 50,
       tokenServiceTimeoutMs: 50,
       reversalTimeoutMs: 50,
-      advice: { intervalMs: 30 },
+      advice: {
+        intervalMs: 30,
+        ...(options.adviceAttempts === undefined ? {} : { maxAttempts: options.adviceAttempts }),
+      },
       ...(options.standIn
         ? { standIn: { limits: [{ bin: '401200', maxAmount: 1000, maxCardAmount: 1500 }] } }
         : {}),
@@ -409,6 +414,28 @@ describe('the network switch', () => {
     expect(await store.pending()).toEqual([]);
     // Nothing is sent twice by a later start.
     expect(await s.restart()).toBe(0);
+  });
+
+  it('a kept advice whose repeats ran out is sent again by recover, as repeats only, and left alone while in flight', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'amulet-network-'));
+    closers.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const store = await AdviceStore.open({ kind: 'sqlite', file: join(dir, 'network.db') });
+    const s = await setup({ standIn: true, adviceStore: store, adviceAttempts: 2 });
+    closers.push(() => store.close());
+    s.issuer.silent = () => true;
+    expect(text(await s.send(request(PLAIN_PAN, '000051', 1200)), Field.responseCode)).toBe('91');
+    await s.network.settled(); // two attempts, both unanswered: given up, still kept
+    expect((await store.pending()).map((k) => k.kind)).toEqual(['reversal']);
+    expect(await s.network.recover()).toBe(1);
+    expect(await s.network.recover()).toBe(0); // that one is being delivered
+    await s.network.settled();
+    s.issuer.silent = () => false;
+    expect(await s.network.recover()).toBe(1);
+    await s.network.settled();
+    // The first copy was the 0420; every copy after it a repeat, the last one answered.
+    const reversals = s.issuer.received.filter((m) => m.mti.startsWith('04'));
+    expect(reversals.map((m) => m.mti)).toEqual(['0420', '0421', '0421', '0421', '0421']);
+    expect(await store.pending()).toEqual([]);
   });
 
   it('a kept advice the token service will not place is dropped, and the issuer never hears it; an unreadable row is left alone', async () => {

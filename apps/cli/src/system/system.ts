@@ -533,10 +533,13 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
     let holdsSweptAt = 0;
     const pumpOnce = async (): Promise<void> => {
       for (let round = 0; round < 10 && (await webhooks.runDue()) > 0; round++);
-      // Holds older than the issuer's holdExpiryMs go back to the cardholder (once a minute).
+      // Once a minute: holds older than the issuer's holdExpiryMs go back to the cardholder, and
+      // reversals and advices whose repeats ran out while a peer was silent are sent again.
       if (Date.now() - holdsSweptAt >= 60_000) {
         holdsSweptAt = Date.now();
         for (let round = 0; round < 100 && (await issuer.expireHolds()).more; round++);
+        await acquirer.resumeReversals();
+        await network.recover();
       }
       for (const event of await issuer.events(issuerSeq)) {
         issuerSeq = Math.max(issuerSeq, event.seq);
