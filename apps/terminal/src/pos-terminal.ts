@@ -129,10 +129,11 @@ export class PosTerminal {
 
   async #deliver(advice: Iso8583Message): Promise<void> {
     const intervalMs = this.#options.reversal?.intervalMs ?? 5_000;
-    // One long round of repeats (a second round would open with a plain send of a reserved key).
     const maxAttempts = this.#options.reversal?.maxAttempts ?? 10_000;
     const repeat = (m: Iso8583Message) =>
       createMessage(interchangeSpec, Mti.reversalAdviceRepeat, new Map(m.fields));
+    // After a round that failed, repeats only, as retransmissions (docs/transport.md, alreadySent).
+    let sentBefore = false;
     while (!this.#closed) {
       try {
         await sendUntilAcknowledged(this.#options.acquirer, advice, {
@@ -140,11 +141,13 @@ export class PosTerminal {
           intervalMs,
           maxAttempts,
           clock: this.#clock,
+          alreadySent: sentBefore,
         });
         return;
       } catch (error) {
         if (!isTransportError(error) || error.code === 'ERR_CLOSED' || error.code === 'ERR_NOT_ACKNOWLEDGED')
           return;
+        sentBefore = true;
         await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, intervalMs));
       }
     }
