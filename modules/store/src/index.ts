@@ -24,7 +24,7 @@ export {
   type SqliteEngineOptions,
 } from './engine.ts';
 export { StoreError } from './errors.ts';
-export { type Migration, migrate, migrations } from './migrations.ts';
+export { type Migration, migrate, migrateOpened, migrations } from './migrations.ts';
 export {
   type AtcCommitRequest,
   AtcRepository,

@@ -122,3 +122,21 @@ export async function migrate(
   }
   return applied;
 }
+
+/**
+ * Runs `list` on an engine just opened and hands the engine back; when they fail the engine is
+ * closed and the failure thrown, so no caller is left holding a database it cannot use.
+ */
+export async function migrateOpened(
+  engine: Engine,
+  now: () => Date,
+  list: readonly Migration[],
+): Promise<Engine> {
+  try {
+    await migrate(engine, now, list);
+  } catch (error) {
+    await engine.close().catch(() => undefined);
+    throw error;
+  }
+  return engine;
+}

@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSqliteEngine } from '../src/engine.ts';
 import { openStore } from '../src/index.ts';
-import { type Migration, migrate, migrations } from '../src/migrations.ts';
+import { type Migration, migrate, migrateOpened, migrations } from '../src/migrations.ts';
 
 describe('migrations', () => {
   const dirs: string[] = [];
@@ -45,5 +45,19 @@ describe('migrations', () => {
     expect(await migrate(engine, now, fixed)).toEqual([2, 3]);
     expect(await migrate(engine, now, fixed)).toEqual([]);
     await engine.close();
+  });
+
+  it('migrateOpened hands back a migrated engine, and closes one whose migrations fail', async () => {
+    const good: Migration[] = [{ id: 9101, name: 'a table', statements: ['CREATE TABLE t (x TEXT)'] }];
+    const engine = await migrateOpened(openSqliteEngine({ file: file() }), now, good);
+    await engine.transaction(async (q) => q.exec("INSERT INTO t VALUES ('ok')"));
+    await engine.close();
+
+    const bad: Migration[] = [{ id: 9102, name: 'not SQL', statements: ['CREATE TABLE ('] }];
+    const failing = openSqliteEngine({ file: file() });
+    await expect(migrateOpened(failing, now, bad)).rejects.toThrow();
+    await expect(failing.transaction(async () => undefined)).rejects.toMatchObject({
+      code: 'ERR_STORE_CLOSED',
+    });
   });
 });

@@ -1,7 +1,7 @@
 import {
   type Engine,
   isUniqueViolation,
-  migrate,
+  migrateOpened,
   openPostgresEngine,
   openSqliteEngine,
   type Querier,
@@ -112,13 +112,7 @@ export class AcquirerStore {
             ...(options.groupCommit === undefined ? {} : { groupCommit: options.groupCommit }),
           })
         : await openPostgresEngine(options);
-    try {
-      await migrate(engine, now, acquirerMigrations);
-    } catch (error) {
-      await engine.close().catch(() => undefined);
-      throw error;
-    }
-    return new AcquirerStore(engine, now);
+    return new AcquirerStore(await migrateOpened(engine, now, acquirerMigrations), now);
   }
 
   get dialect(): 'sqlite' | 'postgres' {

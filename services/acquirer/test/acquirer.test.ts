@@ -1,7 +1,3 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import {
   authorizationKey,
   Field,
@@ -10,9 +6,8 @@ import {
   responseTo,
 } from '@amulet/contracts';
 import { createMessage, type FieldValue, type Iso8583Message } from '@amulet/iso8583';
-import { postgresConnectionDefaults } from '@amulet/store';
+import { scratchDatabases } from '@amulet/store/testing';
 import { createMemoryTransport, type Transport } from '@amulet/transport';
-import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AcquirerHost, AcquirerStore, type AcquirerStoreOptions, interchangeCodec } from '../src/index.ts';
 
@@ -23,25 +18,7 @@ afterEach(async () => {
 });
 
 /** Where each run keeps its data: a temporary SQLite file, or a fresh PostgreSQL database. */
-const backends: Record<string, () => Promise<AcquirerStoreOptions>> = {
-  SQLite: async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'amulet-acquirer-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-    return { kind: 'sqlite', file: join(dir, 'acquirer.db') };
-  },
-  PostgreSQL: async () => {
-    const { host, port, user } = postgresConnectionDefaults();
-    const database = `amulet_acquirer_test_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ host, port, user, database: 'postgres' });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    cleanups.push(async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-      await admin.end();
-    });
-    return { kind: 'postgres', host, port, user, database };
-  },
-};
+const backends = scratchDatabases('acquirer', cleanups);
 
 /**
  * A small network over ISO 8583 that follows the contract: approves 0100s once per

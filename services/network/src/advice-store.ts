@@ -1,9 +1,10 @@
 import {
   type Engine,
   type Migration,
-  migrate,
+  migrateOpened,
   openPostgresEngine,
   openSqliteEngine,
+  type PostgresEngineOptions,
   queryBuilder,
 } from '@amulet/store';
 
@@ -32,13 +33,7 @@ export interface StoredAdvice {
 
 export type AdviceStoreOptions =
   | { readonly kind: 'sqlite'; readonly file: string }
-  | {
-      readonly kind: 'postgres';
-      readonly database: string;
-      readonly host?: string;
-      readonly port?: number;
-      readonly user?: string;
-    };
+  | ({ readonly kind: 'postgres' } & PostgresEngineOptions);
 
 /** Ids from 8200: they never meet another service's in a shared `store_migrations` table. */
 export const networkMigrations: readonly Migration[] = [
@@ -82,13 +77,7 @@ export class AdviceStore {
       options.kind === 'sqlite'
         ? openSqliteEngine({ file: options.file })
         : await openPostgresEngine(options);
-    try {
-      await migrate(engine, now, networkMigrations);
-    } catch (error) {
-      await engine.close().catch(() => undefined);
-      throw error;
-    }
-    return new AdviceStore(engine, now);
+    return new AdviceStore(await migrateOpened(engine, now, networkMigrations), now);
   }
 
   /** Records an advice; recording one already there (same id) changes nothing. */

@@ -1,11 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { postgresConnectionDefaults } from '@amulet/store';
-import pg from 'pg';
+import { scratchDatabases } from '@amulet/store/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AdviceStore, type AdviceStoreOptions } from '../src/index.ts';
+import { AdviceStore } from '../src/index.ts';
 
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -13,25 +8,7 @@ afterEach(async () => {
 });
 
 /** A temporary SQLite file, or a fresh PostgreSQL database on the server the environment names. */
-const backends: Record<string, () => Promise<AdviceStoreOptions>> = {
-  SQLite: async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'amulet-network-'));
-    cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
-    return { kind: 'sqlite', file: join(dir, 'network.db') };
-  },
-  PostgreSQL: async () => {
-    const { host, port, user } = postgresConnectionDefaults();
-    const database = `amulet_network_test_${randomBytes(6).toString('hex')}`;
-    const admin = new pg.Client({ host, port, user, database: 'postgres' });
-    await admin.connect();
-    await admin.query(`CREATE DATABASE ${database}`);
-    cleanups.push(async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-      await admin.end();
-    });
-    return { kind: 'postgres', host, port, user, database };
-  },
-};
+const backends = scratchDatabases('network', cleanups);
 
 describe.each(Object.entries(backends))('the advice store on %s', (_name, backend) => {
   it('keeps each advice once until it is acknowledged, oldest first, across a reopening', async () => {

@@ -1,7 +1,7 @@
 import {
   type Engine,
   isUniqueViolation,
-  migrate,
+  migrateOpened,
   openPostgresEngine,
   openSqliteEngine,
   type Querier,
@@ -145,13 +145,7 @@ export class WalletStore {
             ...(options.groupCommit === undefined ? {} : { groupCommit: options.groupCommit }),
           })
         : await openPostgresEngine(options);
-    try {
-      await migrate(engine, now, walletMigrations);
-    } catch (cause) {
-      await engine.close().catch(() => undefined);
-      throw cause;
-    }
-    return new WalletStore(engine, now);
+    return new WalletStore(await migrateOpened(engine, now, walletMigrations), now);
   }
 
   close(): Promise<void> {
