@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -36,12 +36,14 @@ describe('amulet serve and amulet terminal tap', () => {
       expect(existsSync(join(dir, 'tsp.db'))).toBe(true);
 
       const r = recorder();
+      const journal = join(dir, 'terminal.json');
       const code = await tapCommand(r.io, {
         amount: '12.34',
         host: system.acquirerEndpoint.host,
         port: system.acquirerEndpoint.port,
         card: served.card.url,
         json: true,
+        journal,
       });
       const outcome = JSON.parse(r.out()) as { status: string; amount: number; responseCode?: string };
       expect(outcome).toMatchObject({ status: 'approved', amount: 1234, responseCode: '00' });
@@ -56,9 +58,24 @@ describe('amulet serve and amulet terminal tap', () => {
           port: system.acquirerEndpoint.port,
           card: served.card.url,
           json: true,
+          journal,
         }),
       ).toBe(1);
       expect(JSON.parse(declined.out()).status).not.toBe('approved');
+      // The terminal's journal: one STAN used (the second tap ended at the terminal, which asked
+      // for the PIN on the phone), nothing left to reverse; a third, online, takes the next STAN.
+      expect(JSON.parse(readFileSync(journal, 'utf8'))).toEqual({ version: 1, stan: 1, reversals: {} });
+      const third = recorder();
+      expect(
+        await tapCommand(third.io, {
+          amount: '2.00',
+          host: system.acquirerEndpoint.host,
+          port: system.acquirerEndpoint.port,
+          card: served.card.url,
+          journal,
+        }),
+      ).toBe(0);
+      expect(JSON.parse(readFileSync(journal, 'utf8'))).toEqual({ version: 1, stan: 2, reversals: {} });
 
       await served.stop();
       stopped = true;

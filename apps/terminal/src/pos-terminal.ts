@@ -1,4 +1,5 @@
 import {
+  authorizationKey,
   describeResponseCode,
   Field,
   interchangeSpec,
@@ -20,6 +21,7 @@ import { type CardRead, type Exchange, readCard } from './kernel.ts';
 import type { KernelConfig } from './kernel-config.ts';
 import { authorizationRequest, type TerminalIdentity } from './online-request.ts';
 import { type Outcome, outcome } from './outcome.ts';
+import type { TerminalJournal } from './terminal-journal.ts';
 
 export interface PosTerminalOptions {
   readonly identity: TerminalIdentity;
@@ -38,6 +40,11 @@ export interface PosTerminalOptions {
   readonly responseTimeoutMs?: number;
   /** The 0420 after a timeout, and its 0421 repeats: the wait for each 0430, attempts before giving up (default 10 000). */
   readonly reversal?: { readonly intervalMs?: number; readonly maxAttempts?: number };
+  /**
+   * Where the STAN and unacknowledged reversals outlive the process (`fileTerminalJournal`);
+   * without it the STAN starts at `firstStan` and a reversal given up on is forgotten.
+   */
+  readonly journal?: TerminalJournal;
 }
 
 /** One tap from the cashier's point of view: the outcome, and what went to and from the acquirer. */
@@ -58,6 +65,8 @@ export class PosTerminal {
   readonly #options: PosTerminalOptions;
   readonly #clock: Clock;
   readonly #reversals = new Set<Promise<void>>();
+  /** Keys of the journal's reversals being delivered now. */
+  readonly #inFlight = new Set<string>();
   #stan: number;
   #closed = false;
 
@@ -68,8 +77,25 @@ export class PosTerminal {
   }
 
   #nextStan(): string {
+    const journal = this.#options.journal;
+    if (journal !== undefined) return String(journal.nextStan()).padStart(6, '0');
     this.#stan = (this.#stan % 999_999) + 1;
     return String(this.#stan).padStart(6, '0');
+  }
+
+  /**
+   * Sends again every reversal in the journal that the acquirer has not acknowledged and no
+   * delivery is working on (one a previous run gave up on, or stopped before it was answered), as
+   * repeats only (0421). Resolves with how many it started.
+   */
+  resumeReversals(): number {
+    let started = 0;
+    for (const { key, advice } of this.#options.journal?.pending() ?? []) {
+      if (this.#inFlight.has(key)) continue;
+      this.#follow(key, this.#deliver(advice, key, true));
+      started++;
+    }
+    return started;
   }
 
   /** Reversals still waiting for the acquirer's 0430. */
@@ -122,18 +148,29 @@ export class PosTerminal {
 
   #reverse(original: Iso8583Message): void {
     const advice = terminalReversalOf(original);
-    const delivery = this.#deliver(advice);
-    this.#reversals.add(delivery);
-    void delivery.finally(() => this.#reversals.delete(delivery));
+    const key = authorizationKey(original);
+    // Written down before it is first sent: it outlives this process until acknowledged.
+    this.#options.journal?.keep(key, advice);
+    this.#follow(key, this.#deliver(advice, key, false));
   }
 
-  async #deliver(advice: Iso8583Message): Promise<void> {
+  #follow(key: string, delivery: Promise<void>): void {
+    this.#reversals.add(delivery);
+    this.#inFlight.add(key);
+    void delivery.finally(() => {
+      this.#reversals.delete(delivery);
+      this.#inFlight.delete(key);
+    });
+  }
+
+  async #deliver(advice: Iso8583Message, key: string, alreadySent: boolean): Promise<void> {
     const intervalMs = this.#options.reversal?.intervalMs ?? 5_000;
     const maxAttempts = this.#options.reversal?.maxAttempts ?? 10_000;
     const repeat = (m: Iso8583Message) =>
       createMessage(interchangeSpec, Mti.reversalAdviceRepeat, new Map(m.fields));
-    // After a round that failed, repeats only, as retransmissions (docs/transport.md, alreadySent).
-    let sentBefore = false;
+    // Sent before (a round that failed, or an earlier run): repeats only, as retransmissions
+    // (docs/transport.md, alreadySent).
+    let sentBefore = alreadySent;
     while (!this.#closed) {
       try {
         await sendUntilAcknowledged(this.#options.acquirer, advice, {
@@ -143,6 +180,7 @@ export class PosTerminal {
           clock: this.#clock,
           alreadySent: sentBefore,
         });
+        this.#options.journal?.forget(key);
         return;
       } catch (error) {
         if (!isTransportError(error) || error.code === 'ERR_CLOSED' || error.code === 'ERR_NOT_ACKNOWLEDGED')

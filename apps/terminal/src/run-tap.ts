@@ -6,6 +6,7 @@ import { createTcpTransport, type TcpEndpoint } from '@amulet/transport';
 import { defaultKernelConfig, type KernelConfig } from './kernel-config.ts';
 import type { TerminalIdentity } from './online-request.ts';
 import { PosTerminal, type TapReport } from './pos-terminal.ts';
+import type { TerminalJournal } from './terminal-journal.ts';
 
 export interface RunTapOptions {
   /** The acquirer's ISO 8583 port. */
@@ -16,9 +17,14 @@ export interface RunTapOptions {
   readonly amount: number;
   readonly identity: TerminalIdentity;
   readonly kernel?: KernelConfig;
-  /** The STAN to use (field 11); a real terminal keeps its counter across runs. */
+  /** The STAN to use (field 11) without a journal; with one, the journal's next. */
   readonly stan?: number;
   readonly timeoutMs?: number;
+  /**
+   * The terminal's memory across runs (`fileTerminalJournal`): its STAN counter, and reversals the
+   * acquirer has not acknowledged, sent again (0421) before this tap.
+   */
+  readonly journal?: TerminalJournal;
 }
 
 /**
@@ -41,7 +47,9 @@ export async function runTap(options: RunTapOptions): Promise<TapReport> {
       firstStan: options.stan ?? 1,
       responseTimeoutMs: options.timeoutMs ?? 10_000,
       reversal: { intervalMs: 2_000, maxAttempts: 5 },
+      ...(options.journal === undefined ? {} : { journal: options.journal }),
     });
+    terminal.resumeReversals();
     const report = await terminal.tap(options.card, options.amount);
     await terminal.settled();
     return report;

@@ -1,5 +1,5 @@
 import { webSocketTransport } from '@amulet/secure-element';
-import { runTap } from '@amulet/terminal';
+import { fileTerminalJournal, runTap } from '@amulet/terminal';
 import type { Command } from 'commander';
 import { type CliIo, printJson, UsageError } from '../io.ts';
 import { SETUP } from '../system/system.ts';
@@ -12,6 +12,8 @@ export interface TapCommandOptions {
   readonly card: string;
   readonly terminalId?: string;
   readonly json?: boolean;
+  /** The terminal's journal file (STAN, unacknowledged reversals); none: STAN 1, reversals in memory. */
+  readonly journal?: string;
 }
 
 /** Parses "12.34" into minor units (ISO 4217 exponent 2). */
@@ -32,6 +34,7 @@ export async function tapCommand(io: CliIo, options: TapCommandOptions): Promise
       acquirer: { host: options.host, port: options.port },
       card,
       amount,
+      ...(options.journal === undefined ? {} : { journal: fileTerminalJournal(options.journal) }),
       identity: {
         terminalId: options.terminalId ?? SERVE_TERMINAL_ID,
         merchantId: SETUP.merchantId,
@@ -60,8 +63,22 @@ export function registerTerminal(program: Command, io: CliIo, setExitCode: (code
     .option('--port <port>', "the acquirer's ISO 8583 port", '8583')
     .option('--card <url>', "the wearable's contactless field (WebSocket)", 'ws://127.0.0.1:8584')
     .option('--json', 'print the outcome as one JSON object')
-    .action(async (opts: { amount: string; host: string; port: string; card: string; json?: boolean }) => {
-      if (!/^[0-9]+$/.test(opts.port)) throw new UsageError('--port must be a port number');
-      setExitCode(await tapCommand(io, { ...opts, port: Number(opts.port) }));
-    });
+    .option(
+      '--journal <file>',
+      "the terminal's memory across runs: its STAN, and reversals the acquirer has not acknowledged",
+      'amulet-terminal.json',
+    )
+    .action(
+      async (opts: {
+        amount: string;
+        host: string;
+        port: string;
+        card: string;
+        json?: boolean;
+        journal: string;
+      }) => {
+        if (!/^[0-9]+$/.test(opts.port)) throw new UsageError('--port must be a port number');
+        setExitCode(await tapCommand(io, { ...opts, port: Number(opts.port) }));
+      },
+    );
 }
