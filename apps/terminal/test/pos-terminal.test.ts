@@ -1,9 +1,10 @@
 import { Field, interchangeSpec, parseOriginalDataElements } from '@amulet/contracts';
 import { createMessage, type FieldValue, type Iso8583Message } from '@amulet/iso8583';
 import { interchangeCodec, responseTo } from '@amulet/network';
-import { createMemoryTransport, createTcpTransport } from '@amulet/transport';
+import { createTcpTransport } from '@amulet/transport';
 import { afterEach, describe, expect, it } from 'vitest';
 import { answerOutcome, defaultKernelConfig, PosTerminal, runTap } from '../src/index.ts';
+import { scriptedAcquirer } from './support/scripted-acquirer.ts';
 import { seededBytes, wearable } from './support/wearable.ts';
 
 const closers: (() => Promise<void>)[] = [];
@@ -13,19 +14,7 @@ afterEach(async () => {
 
 /** A terminal wired to a scripted acquirer over an in-memory ISO 8583 transport. */
 async function setup(answer: (m: Iso8583Message) => Iso8583Message | undefined) {
-  const transport = createMemoryTransport<Iso8583Message>({ codec: interchangeCodec });
-  const seen: Iso8583Message[] = [];
-  const server = await transport.listen(
-    {
-      handler: (m) => {
-        seen.push(m);
-        return answer(m);
-      },
-    },
-    { name: 'acquirer' },
-  );
-  const client = transport.connect({ name: 'acquirer' });
-  await client.connected();
+  const { client, seen, close } = await scriptedAcquirer(answer);
   const terminal = new PosTerminal({
     identity: { terminalId: 'T0000001', merchantId: 'MERCHANT000001', merchantNameLocation: 'AMULET CAFE' },
     kernel: defaultKernelConfig,
@@ -38,8 +27,7 @@ async function setup(answer: (m: Iso8583Message) => Iso8583Message | undefined) 
   });
   closers.push(async () => {
     terminal.close();
-    await client.close();
-    await server.close();
+    await close();
   });
   return { terminal, seen };
 }

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Field, interchangeSpec } from '@amulet/contracts';
 import { createMessage, type Iso8583Message } from '@amulet/iso8583';
-import { interchangeCodec, responseTo } from '@amulet/network';
-import { createMemoryTransport } from '@amulet/transport';
+import { responseTo } from '@amulet/network';
 import { afterEach, describe, expect, it } from 'vitest';
 import { defaultKernelConfig, fileTerminalJournal, PosTerminal, type TerminalJournal } from '../src/index.ts';
+import { scriptedAcquirer } from './support/scripted-acquirer.ts';
 import { seededBytes, wearable } from './support/wearable.ts';
 
 const closers: (() => Promise<void> | void)[] = [];
@@ -68,19 +68,7 @@ describe('the terminal journal (a file)', () => {
 describe('a terminal with a journal', () => {
   /** A terminal (one "run") against a scripted acquirer; each run opens the journal file anew. */
   async function run(file: string, answer: (m: Iso8583Message) => Iso8583Message | undefined) {
-    const transport = createMemoryTransport<Iso8583Message>({ codec: interchangeCodec });
-    const seen: Iso8583Message[] = [];
-    const server = await transport.listen(
-      {
-        handler: (m) => {
-          seen.push(m);
-          return answer(m);
-        },
-      },
-      { name: 'acquirer' },
-    );
-    const client = transport.connect({ name: 'acquirer' });
-    await client.connected();
+    const { client, seen, close } = await scriptedAcquirer(answer);
     const journal: TerminalJournal = fileTerminalJournal(file);
     const terminal = new PosTerminal({
       identity: { terminalId: 'T0000001', merchantId: 'MERCHANT000001', merchantNameLocation: 'AMULET CAFE' },
@@ -94,8 +82,7 @@ describe('a terminal with a journal', () => {
     });
     closers.push(async () => {
       terminal.close();
-      await client.close();
-      await server.close();
+      await close();
     });
     return { terminal, seen, journal };
   }
