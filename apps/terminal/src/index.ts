@@ -19,4 +19,4 @@ export {
   terminalReversalOf,
 } from './pos-terminal.ts';
 export { type RunTapOptions, runTap } from './run-tap.ts';
-export { fileTerminalJournal, type TerminalJournal } from './terminal-journal.ts';
+export { fileTerminalJournal, type TerminalJournal, TerminalJournalError } from './terminal-journal.ts';

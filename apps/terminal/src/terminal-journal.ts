@@ -1,6 +1,6 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { fromHex, toHex } from '@amulet/bytes';
+import { AmuletError, fromHex, toHex } from '@amulet/bytes';
 import { interchangeCodec } from '@amulet/contracts';
 import type { Iso8583Message } from '@amulet/iso8583';
 
@@ -23,6 +23,13 @@ export interface TerminalJournal {
   pending(): readonly { readonly key: string; readonly advice: Iso8583Message }[];
 }
 
+/** A journal file this terminal cannot use (ERR_TERMINAL_JOURNAL): not JSON, or not one it wrote. */
+export class TerminalJournalError extends AmuletError {
+  constructor(message: string) {
+    super('ERR_TERMINAL_JOURNAL', message);
+  }
+}
+
 interface JournalFile {
   readonly version: 1;
   stan: number;
@@ -42,7 +49,7 @@ export function fileTerminalJournal(path: string): TerminalJournal {
     try {
       parsed = JSON.parse(readFileSync(path, 'utf8'));
     } catch {
-      throw new Error(`the terminal journal ${path} is not JSON`);
+      throw new TerminalJournalError(`the terminal journal ${path} is not JSON`);
     }
     const file = parsed as Partial<JournalFile> | null;
     if (
@@ -51,7 +58,7 @@ export function fileTerminalJournal(path: string): TerminalJournal {
       typeof file.reversals !== 'object' ||
       file.reversals === null
     )
-      throw new Error(`the terminal journal ${path} is not one this terminal wrote`);
+      throw new TerminalJournalError(`the terminal journal ${path} is not one this terminal wrote`);
     state = { version: 1, stan: file.stan ?? 0, reversals: { ...file.reversals } };
   }
   const save = (): void => {

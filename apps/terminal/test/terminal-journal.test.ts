@@ -5,7 +5,13 @@ import { Field, interchangeSpec } from '@amulet/contracts';
 import { createMessage, type Iso8583Message } from '@amulet/iso8583';
 import { responseTo } from '@amulet/network';
 import { afterEach, describe, expect, it } from 'vitest';
-import { defaultKernelConfig, fileTerminalJournal, PosTerminal, type TerminalJournal } from '../src/index.ts';
+import {
+  defaultKernelConfig,
+  fileTerminalJournal,
+  PosTerminal,
+  type TerminalJournal,
+  TerminalJournalError,
+} from '../src/index.ts';
 import { scriptedAcquirer } from './support/scripted-acquirer.ts';
 import { seededBytes, wearable } from './support/wearable.ts';
 
@@ -58,6 +64,7 @@ describe('the terminal journal (a file)', () => {
     const file = journalFile();
     writeFileSync(file, 'not json');
     expect(() => fileTerminalJournal(file)).toThrow(/terminal\.json is not JSON/);
+    expect(() => fileTerminalJournal(file)).toThrow(TerminalJournalError);
     writeFileSync(file, JSON.stringify({ version: 2, stan: 1, reversals: {} }));
     expect(() => fileTerminalJournal(file)).toThrow(/not one this terminal wrote/);
     writeFileSync(file, JSON.stringify({ version: 1, stan: 'x', reversals: {} }));

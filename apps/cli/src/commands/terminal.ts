@@ -28,13 +28,15 @@ export function amountMinor(value: string): number {
 /** One tap: the kernel against the wearable's field (WebSocket), the 0100 to the acquirer (TCP). */
 export async function tapCommand(io: CliIo, options: TapCommandOptions): Promise<number> {
   const amount = amountMinor(options.amount);
+  // Read first: a journal this terminal cannot use stops it before it touches the card.
+  const journal = options.journal === undefined ? undefined : fileTerminalJournal(options.journal);
   const card = await webSocketTransport(options.card);
   try {
     const report = await runTap({
       acquirer: { host: options.host, port: options.port },
       card,
       amount,
-      ...(options.journal === undefined ? {} : { journal: fileTerminalJournal(options.journal) }),
+      ...(journal === undefined ? {} : { journal }),
       identity: {
         terminalId: options.terminalId ?? SERVE_TERMINAL_ID,
         merchantId: SETUP.merchantId,
