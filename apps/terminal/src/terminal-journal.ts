@@ -37,6 +37,17 @@ interface JournalFile {
   reversals: Record<string, string>;
 }
 
+/** A kept reversal: hex of an interchange message the codec reads back. */
+function isStoredAdvice(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    interchangeCodec.decode(fromHex(value));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * A terminal journal in one small JSON file, rewritten whole on each change through a temporary
  * file that is fsync'd and renamed over it (and the directory fsync'd), so a stop at any moment
@@ -52,14 +63,21 @@ export function fileTerminalJournal(path: string): TerminalJournal {
       throw new TerminalJournalError(`the terminal journal ${path} is not JSON`);
     }
     const file = parsed as Partial<JournalFile> | null;
+    const stan = file?.stan;
+    const reversals = file?.reversals;
     if (
       file?.version !== 1 ||
-      !Number.isSafeInteger(file.stan) ||
-      typeof file.reversals !== 'object' ||
-      file.reversals === null
+      stan === undefined ||
+      !Number.isSafeInteger(stan) ||
+      stan < 0 ||
+      stan > 999_999 ||
+      typeof reversals !== 'object' ||
+      reversals === null ||
+      Array.isArray(reversals) ||
+      !Object.values(reversals).every(isStoredAdvice)
     )
       throw new TerminalJournalError(`the terminal journal ${path} is not one this terminal wrote`);
-    state = { version: 1, stan: file.stan ?? 0, reversals: { ...file.reversals } };
+    state = { version: 1, stan, reversals: { ...reversals } };
   }
   const save = (): void => {
     const temporary = `${path}.tmp`;

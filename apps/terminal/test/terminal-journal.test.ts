@@ -67,8 +67,17 @@ describe('the terminal journal (a file)', () => {
     expect(() => fileTerminalJournal(file)).toThrow(TerminalJournalError);
     writeFileSync(file, JSON.stringify({ version: 2, stan: 1, reversals: {} }));
     expect(() => fileTerminalJournal(file)).toThrow(/not one this terminal wrote/);
-    writeFileSync(file, JSON.stringify({ version: 1, stan: 'x', reversals: {} }));
-    expect(() => fileTerminalJournal(file)).toThrow(/not one this terminal wrote/);
+    for (const wrong of [
+      { version: 1, stan: 'x', reversals: {} },
+      { version: 1, stan: -1, reversals: {} },
+      { version: 1, stan: 1_000_000, reversals: {} },
+      { version: 1, stan: 1, reversals: [] },
+      { version: 1, stan: 1, reversals: { k: 'zz' } },
+      { version: 1, stan: 1, reversals: { k: '0420' } },
+    ]) {
+      writeFileSync(file, JSON.stringify(wrong));
+      expect(() => fileTerminalJournal(file)).toThrow(/not one this terminal wrote/);
+    }
   });
 });
 
