@@ -12,8 +12,8 @@ import { createMessage, type FieldValue, type Iso8583Message } from '@amulet/iso
 import type { SeTransport } from '@amulet/secure-element';
 import {
   type Clock,
+  deliverAdvice,
   isTransportError,
-  sendUntilAcknowledged,
   systemClock,
   type TransportClient,
 } from '@amulet/transport';
@@ -170,24 +170,20 @@ export class PosTerminal {
       createMessage(interchangeSpec, Mti.reversalAdviceRepeat, new Map(m.fields));
     // Sent before (a round that failed, or an earlier run): repeats only, as retransmissions
     // (docs/transport.md, alreadySent).
-    let sentBefore = alreadySent;
-    while (!this.#closed) {
-      try {
-        await sendUntilAcknowledged(this.#options.acquirer, advice, {
-          repeat,
-          intervalMs,
-          maxAttempts,
-          clock: this.#clock,
-          alreadySent: sentBefore,
-        });
-        this.#options.journal?.forget(key);
-        return;
-      } catch (error) {
-        if (!isTransportError(error) || error.code === 'ERR_CLOSED' || error.code === 'ERR_NOT_ACKNOWLEDGED')
-          return;
-        sentBefore = true;
-        await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, intervalMs));
-      }
+    const acknowledged = await deliverAdvice(this.#options.acquirer, advice, {
+      repeat,
+      intervalMs,
+      maxAttempts,
+      clock: this.#clock,
+      alreadySent,
+      stopped: () => this.#closed,
+    });
+    if (acknowledged === undefined) return;
+    try {
+      this.#options.journal?.forget(key);
+    } catch {
+      // Not written: the advice is sent again on the next run, and the acquirer answers a repeat
+      // of a reversal it already applied without applying it twice.
     }
   }
 }

@@ -15,6 +15,8 @@ export type { MessageCodec } from './message-codec.ts';
 export { seededRandom } from './seeded-random.ts';
 export {
   type Acknowledged,
+  type DeliverAdviceOptions,
+  deliverAdvice,
   type SendUntilAcknowledgedOptions,
   sendUntilAcknowledged,
 } from './send-until-acknowledged.ts';

@@ -68,3 +68,42 @@ export async function sendUntilAcknowledged<M>(
     cause: lastError,
   });
 }
+
+export interface DeliverAdviceOptions<M> extends SendUntilAcknowledgedOptions<M> {
+  /** Asked before each round: true ends the delivery without an answer (its sender is closing). */
+  readonly stopped: () => boolean;
+  /** Called before each round; `repeatsOnly` when the round sends the repeat form only. */
+  readonly beforeRound?: (repeatsOnly: boolean) => void;
+}
+
+/** Failures after which another round would fare no better. */
+const endsDelivery = new Set(['ERR_CLOSED', 'ERR_NOT_ACKNOWLEDGED', 'ERR_OPTIONS']);
+
+/**
+ * What a sender of advices runs for each one it must deliver: rounds of `sendUntilAcknowledged`.
+ * A round that fails for a reason another round may not share (the key still reserved for a late
+ * answer, say) is followed, `intervalMs` later, by another sending repeats only. Resolves with the
+ * answer, or with undefined when the delivery ends without one: a round used every attempt
+ * (ERR_NOT_ACKNOWLEDGED; the sender keeps the advice for a later delivery if it must outlive the
+ * process), the client was closed, `stopped()` became true, the options were refused
+ * (ERR_OPTIONS), or an error not of the transport. Never rejects.
+ */
+export async function deliverAdvice<M>(
+  client: TransportClient<M>,
+  message: M,
+  options: DeliverAdviceOptions<M>,
+): Promise<Acknowledged<M> | undefined> {
+  const clock = options.clock ?? systemClock;
+  let repeatsOnly = options.alreadySent === true;
+  while (!options.stopped()) {
+    try {
+      options.beforeRound?.(repeatsOnly);
+      return await sendUntilAcknowledged(client, message, { ...options, alreadySent: repeatsOnly });
+    } catch (error) {
+      if (!isTransportError(error) || endsDelivery.has(error.code)) return undefined;
+      repeatsOnly = true;
+      await new Promise<void>((resolve) => clock.setTimeout(resolve, options.intervalMs));
+    }
+  }
+  return undefined;
+}

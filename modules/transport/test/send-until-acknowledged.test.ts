@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   createMemoryTransport,
+  deliverAdvice,
   ManualClock,
   type MessageHandler,
   sendUntilAcknowledged,
@@ -135,6 +136,78 @@ describe('sendUntilAcknowledged', () => {
       code: 'ERR_NOT_ACKNOWLEDGED',
       cause: { code: 'ERR_NOT_CONNECTED' },
     });
+    await done();
+  });
+});
+
+describe('deliverAdvice', () => {
+  const options = (clock: ManualClock) => ({ repeat: toRepeat, intervalMs: 100, maxAttempts: 2, clock });
+
+  it('after a round refused by the key still reserved, waits and sends repeats only until answered', async () => {
+    const seen: string[] = [];
+    let answering = false;
+    const { clock, client, done } = await setup((m) => {
+      seen.push(m.mti);
+      return answering ? answer(m) : undefined;
+    });
+    const first = sendUntilAcknowledged(client, advice, options(clock)).catch((error: unknown) => error);
+    await clock.advance(250);
+    expect(await first).toMatchObject({ code: 'ERR_NOT_ACKNOWLEDGED' });
+    answering = true;
+    const rounds: boolean[] = [];
+    const delivery = deliverAdvice(client, advice, {
+      ...options(clock),
+      stopped: () => false,
+      beforeRound: (repeatsOnly) => rounds.push(repeatsOnly),
+    });
+    await clock.advance(150);
+    const acknowledged = await delivery;
+    expect(acknowledged?.response.mti).toBe('0431');
+    // The plain round was refused before it left (ERR_DUPLICATE_KEY); the next sent the repeat.
+    expect(rounds).toEqual([false, true]);
+    expect(seen).toEqual(['0420', '0421', '0421']);
+    await done();
+  });
+
+  it('ends without an answer when a round uses every attempt', async () => {
+    const seen: string[] = [];
+    const { clock, client, done } = await setup((m) => {
+      seen.push(m.mti);
+      return undefined;
+    });
+    const delivery = deliverAdvice(client, advice, { ...options(clock), stopped: () => false });
+    await clock.advance(250);
+    expect(await delivery).toBeUndefined();
+    expect(seen).toEqual(['0420', '0421']);
+    await done();
+  });
+
+  it('sends nothing once stopped, and ends when the client is closed or the options are refused', async () => {
+    const seen: string[] = [];
+    const { clock, client, done } = await setup((m) => {
+      seen.push(m.mti);
+      return answer(m);
+    });
+    expect(await deliverAdvice(client, advice, { ...options(clock), stopped: () => true })).toBeUndefined();
+    expect(
+      await deliverAdvice(client, advice, { ...options(clock), maxAttempts: 0, stopped: () => false }),
+    ).toBeUndefined();
+    expect(seen).toEqual([]);
+    await client.close();
+    expect(await deliverAdvice(client, advice, { ...options(clock), stopped: () => false })).toBeUndefined();
+    expect(seen).toEqual([]);
+    await done();
+  });
+
+  it('an answered first round resolves with it, the original form sent', async () => {
+    const seen: string[] = [];
+    const { clock, client, done } = await setup((m) => {
+      seen.push(m.mti);
+      return answer(m);
+    });
+    const acknowledged = await deliverAdvice(client, advice, { ...options(clock), stopped: () => false });
+    expect(acknowledged).toMatchObject({ attempts: 1, response: { mti: '0430' } });
+    expect(seen).toEqual(['0420']);
     await done();
   });
 });

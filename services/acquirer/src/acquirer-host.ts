@@ -16,8 +16,8 @@ import { createMessage, type FieldValue, type Iso8583Message } from '@amulet/iso
 import { decodeTlv, encodeTlv, type TlvNode } from '@amulet/tlv';
 import {
   type Clock,
+  deliverAdvice,
   isTransportError,
-  sendUntilAcknowledged,
   systemClock,
   type TransportClient,
 } from '@amulet/transport';
@@ -330,28 +330,19 @@ export class AcquirerHost {
     const attempts = record.reversalAttempts;
     // The attempt is counted before it is sent, so after a restart the next one goes out as a repeat.
     await this.#options.store.countReversalAttempt(key, attempts + 1);
-    let sentBefore = attempts > 0;
-    while (!this.#closed) {
-      try {
-        // Sent before (an earlier round or run): a repeat, as a retransmission, which may take the
-        // key the transport keeps reserved for a late answer to the earlier copy (docs/transport.md).
-        const { attempts: used } = await sendUntilAcknowledged(this.#options.network, advice, {
-          repeat,
-          intervalMs,
-          maxAttempts,
-          clock: this.#clock,
-          alreadySent: sentBefore,
-        });
-        await this.#options.store.countReversalAttempt(key, attempts + used);
-        await this.#options.store.transition(key, ['reversal-pending'], 'reversed');
-        return;
-      } catch (error) {
-        if (!isTransportError(error) || error.code === 'ERR_CLOSED' || error.code === 'ERR_NOT_ACKNOWLEDGED')
-          return;
-        sentBefore = true;
-        await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, intervalMs));
-      }
-    }
+    // Sent before (an earlier round or run): repeats only, as retransmissions, which may take the
+    // key the transport keeps reserved for a late answer to the earlier copy (docs/transport.md).
+    const acknowledged = await deliverAdvice(this.#options.network, advice, {
+      repeat,
+      intervalMs,
+      maxAttempts,
+      clock: this.#clock,
+      alreadySent: attempts > 0,
+      stopped: () => this.#closed,
+    });
+    if (acknowledged === undefined) return;
+    await this.#options.store.countReversalAttempt(key, attempts + acknowledged.attempts);
+    await this.#options.store.transition(key, ['reversal-pending'], 'reversed');
   }
 }
 

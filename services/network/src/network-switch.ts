@@ -16,8 +16,8 @@ import {
 import type { FieldValue, Iso8583Message } from '@amulet/iso8583';
 import {
   type Clock,
+  deliverAdvice,
   isTransportError,
-  sendUntilAcknowledged,
   systemClock,
   type TransportClient,
 } from '@amulet/transport';
@@ -530,31 +530,23 @@ export class NetworkSwitch {
     if (issuer === undefined) return;
     const intervalMs = this.#options.advice?.intervalMs ?? 2000;
     const maxAttempts = this.#options.advice?.maxAttempts ?? 10_000;
-    let sentBefore = alreadySent;
-    while (!this.#closed) {
-      try {
-        this.log.record(this.#clock.now(), 'out', issuerName, sentBefore ? repeatOf(advice) : advice);
-        // Sent before (an earlier round or run): repeats only, as retransmissions, which may take
-        // the key the transport keeps reserved for a late answer to the earlier copy.
-        const { response } = await sendUntilAcknowledged(issuer, advice, {
-          repeat: repeatOf,
-          intervalMs,
-          maxAttempts,
-          clock: this.#clock,
-          alreadySent: sentBefore,
-        });
-        this.log.record(this.#clock.now(), 'in', issuerName, response);
-        if (id !== undefined) await this.#forget(id);
-        return;
-      } catch (error) {
-        // Given up (ERR_NOT_ACKNOWLEDGED) or closed: a kept advice waits for the next `recover`;
-        // one in memory only is lost with the process.
-        if (!isTransportError(error) || error.code === 'ERR_NOT_ACKNOWLEDGED' || error.code === 'ERR_CLOSED')
-          return;
-        sentBefore = true;
-        await new Promise<void>((resolve) => this.#clock.setTimeout(resolve, intervalMs));
-      }
-    }
+    // Sent before (an earlier round or run): repeats only, as retransmissions, which may take the
+    // key the transport keeps reserved for a late answer to the earlier copy.
+    const acknowledged = await deliverAdvice(issuer, advice, {
+      repeat: repeatOf,
+      intervalMs,
+      maxAttempts,
+      clock: this.#clock,
+      alreadySent,
+      stopped: () => this.#closed,
+      beforeRound: (repeatsOnly) =>
+        this.log.record(this.#clock.now(), 'out', issuerName, repeatsOnly ? repeatOf(advice) : advice),
+    });
+    // Given up or closed: a kept advice waits for the next `recover`; one in memory only is lost
+    // with the process.
+    if (acknowledged === undefined) return;
+    this.log.record(this.#clock.now(), 'in', issuerName, acknowledged.response);
+    if (id !== undefined) await this.#forget(id);
   }
 
   async #reverse(reversal: Iso8583Message): Promise<Iso8583Message | undefined> {
