@@ -30,8 +30,9 @@ export async function tapCommand(io: CliIo, options: TapCommandOptions): Promise
   const amount = amountMinor(options.amount);
   // Read first: a journal this terminal cannot use stops it before it touches the card.
   const journal = options.journal === undefined ? undefined : fileTerminalJournal(options.journal);
-  const card = await webSocketTransport(options.card);
+  let card: Awaited<ReturnType<typeof webSocketTransport>> | undefined;
   try {
+    card = await webSocketTransport(options.card);
     const report = await runTap({
       acquirer: { host: options.host, port: options.port },
       card,
@@ -51,7 +52,8 @@ export async function tapCommand(io: CliIo, options: TapCommandOptions): Promise
       );
     return o.status === 'approved' ? 0 : 1;
   } finally {
-    await card.close?.();
+    await card?.close?.();
+    journal?.close?.();
   }
 }
 
