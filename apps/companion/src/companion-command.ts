@@ -207,54 +207,52 @@ export function registerCompanion(program: Command, io: CommandIo): void {
       print(io, options.json, await wallet(() => c.provisioning(card, responses)));
     });
 
-  companion
-    .command('default')
-    .description('make a card the default for the next tap (the wearable hears it by push: see sync)')
-    .requiredOption('--card <id>', 'the card')
-    .option(...stateOption)
-    .option(...jsonOption)
-    .action(async (options: { card: string; state: string; json?: boolean }) => {
-      const card = idOption('--card', options.card);
-      const c = client(readState(options.state));
-      print(io, options.json, { card: await wallet(() => c.setDefault(card)) });
-    });
-
-  companion
-    .command('lost')
-    .description('report a wearable lost: every token is suspended at the TSP before this returns')
-    .requiredOption('--device <id>', 'the wearable')
-    .option(...stateOption)
-    .option(...jsonOption)
-    .action(async (options: { device: string; state: string; json?: boolean }) => {
-      const device = idOption('--device', options.device);
-      const c = client(readState(options.state));
-      print(io, options.json, { device: await wallet(() => c.lost(device)) });
-    });
-
-  companion
-    .command('remove')
-    .description('remove a card: its token is deleted at the TSP, its applet removal queued')
-    .requiredOption('--card <id>', 'the card')
-    .option(...stateOption)
-    .option(...jsonOption)
-    .action(async (options: { card: string; state: string; json?: boolean }) => {
-      const card = idOption('--card', options.card);
-      const c = client(readState(options.state));
-      await wallet(() => c.remove(card));
-      print(io, options.json, { removed: card });
-    });
-
-  companion
-    .command('commands')
-    .description('the commands waiting for a wearable (lock, unlock, default, delete, wipe)')
-    .requiredOption('--device <id>', 'the wearable')
-    .option(...stateOption)
-    .option(...jsonOption)
-    .action(async (options: { device: string; state: string; json?: boolean }) => {
-      const device = idOption('--device', options.device);
-      const c = client(readState(options.state));
-      print(io, options.json, { commands: await wallet(() => c.commands(device)) });
-    });
+  /** A step on one card or one wearable (`--card` or `--device`), printing what it answers. */
+  const onOne = (
+    name: string,
+    description: string,
+    subject: 'card' | 'device',
+    step: (c: ReturnType<typeof client>, id: string) => Promise<Record<string, unknown>>,
+  ): void => {
+    companion
+      .command(name)
+      .description(description)
+      .requiredOption(`--${subject} <id>`, subject === 'card' ? 'the card' : 'the wearable')
+      .option(...stateOption)
+      .option(...jsonOption)
+      .action(async (options: { card?: string; device?: string; state: string; json?: boolean }) => {
+        const id = idOption(`--${subject}`, options[subject] ?? '');
+        const c = client(readState(options.state));
+        print(io, options.json, await wallet(() => step(c, id)));
+      });
+  };
+  onOne(
+    'default',
+    'make a card the default for the next tap (the wearable hears it by push: see sync)',
+    'card',
+    async (c, card) => ({ card: await c.setDefault(card) }),
+  );
+  onOne(
+    'lost',
+    'report a wearable lost: every token is suspended at the TSP before this returns',
+    'device',
+    async (c, device) => ({ device: await c.lost(device) }),
+  );
+  onOne(
+    'remove',
+    'remove a card: its token is deleted at the TSP, its applet removal queued',
+    'card',
+    async (c, card) => {
+      await c.remove(card);
+      return { removed: card };
+    },
+  );
+  onOne(
+    'commands',
+    'the commands waiting for a wearable (lock, unlock, default, delete, wipe)',
+    'device',
+    async (c, device) => ({ commands: await c.commands(device) }),
+  );
 
   companion
     .command('follow')

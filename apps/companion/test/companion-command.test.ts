@@ -98,6 +98,10 @@ describe('amulet companion commands against a running wallet', () => {
     expect(
       (await run(['commands', '--device', deviceId])).json().commands.map((c: { kind: string }) => c.kind),
     ).toEqual(['set-default']);
+    expect((await run(['remove', '--card', first])).json()).toEqual({ removed: first });
+    expect(
+      (await run(['cards', '--device', deviceId])).json().cards.map((c: { id: string }) => c.id),
+    ).toEqual([second]);
     expect((await run(['lost', '--device', deviceId])).json().device.state).toBe('lost');
     const jwe = (
       await run(['encrypt-card'], JSON.stringify({ pan: PAN_GREEN, expiry: '2912', cvv: '737' }))
@@ -106,7 +110,7 @@ describe('amulet companion commands against a running wallet', () => {
     expect(jwe.encryptedCard).not.toContain(PAN_GREEN);
     // Without --json, lines for a person.
     const human = await run(['cards', '--device', deviceId], '', { json: false });
-    expect(human.out.split('\n')[0]).toBe('cards: 2');
+    expect(human.out.split('\n')[0]).toBe('cards: 1');
     expect(() => JSON.parse(human.out)).toThrow();
   });
 
