@@ -2,7 +2,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { openSqliteEngine, queryBuilder } from '@amulet/store';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { startServe } from '../src/commands/serve.ts';
 import { tapCommand } from '../src/commands/terminal.ts';
 
@@ -84,9 +85,42 @@ describe('amulet serve and amulet terminal tap', () => {
       if (!stopped) await served.stop();
     }
 
+    // Idempotency-Keys a day old and sessions that ended: made so in the files while serve is
+    // stopped; the next start's first sweep deletes them.
+    const aged = [
+      ['tsp.db', 'idempotency_keys', 'created_at'],
+      ['wallet.db', 'wallet_idempotency', 'created_at'],
+      ['wallet.db', 'wallet_sessions', 'expires_at'],
+    ] as const;
+    const rowsBefore2021 = async (backdate: boolean): Promise<number[]> => {
+      const counts: number[] = [];
+      for (const [file, table, column] of aged) {
+        const engine = openSqliteEngine({ file: join(dir, file) });
+        try {
+          if (backdate)
+            await engine.transaction((q) =>
+              q.exec(`UPDATE ${table} SET ${column} = '2020-01-01T00:00:00.000Z'`),
+            );
+          const db = queryBuilder<Record<string, Record<string, string>>>('sqlite');
+          const rows = await engine.read.all(
+            db.selectFrom(table).select(column).where(column, '<', '2021').compile(),
+          );
+          counts.push(rows.length);
+        } finally {
+          await engine.close();
+        }
+      }
+      return counts;
+    };
+    expect((await rowsBefore2021(true)).every((n) => n > 0)).toBe(true);
+
     // A second start on the same data directory reuses it (root of trust, keys, tenant) and works.
     const again = await startServe({ dataDir: dir, port: 0, isoPort: 0, cardPort: 0 });
     try {
+      await vi.waitFor(async () => expect(await rowsBefore2021(false)).toEqual([0, 0, 0]), {
+        timeout: 10_000,
+        interval: 100,
+      });
       const r = recorder();
       expect(
         await tapCommand(r.io, {

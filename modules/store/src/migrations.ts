@@ -83,6 +83,14 @@ export const migrations: readonly Migration[] = [
       'CREATE INDEX webhook_deliveries_due ON webhook_deliveries (state, next_attempt_at)',
     ],
   },
+  {
+    id: 5,
+    name: 'idempotency keys by age',
+    statements: [
+      // IdempotencyRepository.expire deletes the oldest keys first, a few hundred at a time.
+      'CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at)',
+    ],
+  },
 ];
 
 function ddl(statement: string, dialect: Dialect): string {

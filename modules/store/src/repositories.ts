@@ -881,6 +881,37 @@ export class IdempotencyRepository extends Repository {
     if (changed === 0) throw new StoreError('ERR_STORE_NOT_FOUND', 'no pending idempotency key to complete');
   }
 
+  /**
+   * Deletes the keys first used before `before`, oldest first, at most `limit` in one
+   * transaction; `more` says whether older ones are left. A key used again after its deletion
+   * starts anew, as in Stripe's semantics, where keys are kept for at least 24 hours.
+   */
+  async expire(before: Date, limit = 500): Promise<{ readonly removed: number; readonly more: boolean }> {
+    const cutoff = before.toISOString();
+    return this.tx(async (q) => {
+      const oldest = await q.all<{ scope: string; idem_key: string }>(
+        this.db
+          .selectFrom('idempotency_keys')
+          .select(['scope', 'idem_key'])
+          .where('created_at', '<', cutoff)
+          .orderBy('created_at')
+          .limit(limit + 1)
+          .compile(),
+      );
+      const doomed = oldest.slice(0, limit);
+      for (const row of doomed) {
+        await q.run(
+          this.db
+            .deleteFrom('idempotency_keys')
+            .where('scope', '=', row.scope)
+            .where('idem_key', '=', row.idem_key)
+            .compile(),
+        );
+      }
+      return { removed: doomed.length, more: oldest.length > limit };
+    });
+  }
+
   /** Releases a claimed key whose work failed, so a retry may run it again. */
   async abandon(scope: string, key: string): Promise<void> {
     await this.tx((q) =>

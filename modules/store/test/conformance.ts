@@ -568,6 +568,32 @@ export function storeConformance(label: string, makeHarness: () => Promise<Store
       });
     });
 
+    it('expires idempotency keys oldest first, a batch at a time; an expired key starts anew', async () => {
+      const p = (n: number) => (store.dialect === 'postgres' ? `$${n}` : '?');
+      const keys = [id('old'), id('old'), id('old')];
+      const kept = id('new');
+      let runs = 0;
+      const work = async () => ({ n: ++runs });
+      for (const key of [...keys, kept]) await store.idempotency.run('tokenize', key, 'h1', work);
+      for (const [i, key] of keys.entries())
+        await harness.sql(`UPDATE idempotency_keys SET created_at = ${p(1)} WHERE idem_key = ${p(2)}`, [
+          `2020-01-0${i + 1}T00:00:00.000Z`,
+          key,
+        ]);
+      const before = new Date('2021-01-01T00:00:00.000Z');
+      expect(await store.idempotency.expire(before, 2)).toEqual({ removed: 2, more: true });
+      // The two oldest went first: the third still replays.
+      expect((await store.idempotency.run('tokenize', keys[2]!, 'h1', work)).kind).toBe('replay');
+      expect(await store.idempotency.expire(before, 2)).toEqual({ removed: 1, more: false });
+      expect(await store.idempotency.expire(before, 2)).toEqual({ removed: 0, more: false });
+      // Gone: the same key with another body runs as a first use; the recent key still conflicts.
+      expect(await store.idempotency.run('tokenize', keys[0]!, 'h2', work)).toEqual({
+        kind: 'executed',
+        response: { n: 5 },
+      });
+      expect(await store.idempotency.run('tokenize', kept, 'h2', work)).toEqual({ kind: 'conflict' });
+    });
+
     it('runs concurrent first uses of one idempotency key exactly once (one token)', async () => {
       const key = id('idem');
       const trid = await requestor();

@@ -47,6 +47,11 @@ export interface TokenServiceOptions {
   readonly binControllerId: string;
   /** Token validity in months from issuance (capped at the card's expiry); default 36. */
   readonly tokenValidityMonths?: number;
+  /**
+   * How long the HTTP API remembers an Idempotency-Key after its first use (`expireIdempotencyKeys`);
+   * default 24 hours, the least Stripe keeps them. At least one minute.
+   */
+  readonly idempotencyRetentionMs?: number;
 }
 
 /** Token assurance methods this TSP records (Amulet's codes, carried in field 48 '07'). */
@@ -123,6 +128,12 @@ export class TokenService {
   readonly #ids: OrderedIds;
 
   constructor(options: TokenServiceOptions) {
+    const retention = options.idempotencyRetentionMs;
+    if (retention !== undefined && !(Number.isSafeInteger(retention) && retention >= 60_000))
+      throw new TokenServiceError(
+        'ERR_TSP_INPUT',
+        'idempotencyRetentionMs must be a whole number of ms, at least 60000',
+      );
     this.#options = options;
     this.store = options.store;
     this.hsm = options.hsm;
@@ -130,6 +141,17 @@ export class TokenService {
     this.cards = new CardProtection(options.hsm, options.keys, options.world);
     this.#devices = new DeviceCertificates(options.deviceTrust);
     this.#ids = new OrderedIds(options.world);
+  }
+
+  /**
+   * Forgets the Idempotency-Keys first used more than `idempotencyRetentionMs` ago, oldest first,
+   * at most `limit` in one transaction; `more` says whether to call again. Without it the keys,
+   * each with its stored response, would pile up for as long as the service runs. `amulet serve`
+   * calls it every minute.
+   */
+  expireIdempotencyKeys(limit = 500): Promise<{ readonly removed: number; readonly more: boolean }> {
+    const retentionMs = this.#options.idempotencyRetentionMs ?? 24 * 60 * 60_000;
+    return this.store.idempotency.expire(new Date(this.world.now().getTime() - retentionMs), limit);
   }
 
   // ---- Configuration ----

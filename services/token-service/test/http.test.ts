@@ -7,7 +7,13 @@ import type { FastifyInstance } from 'fastify';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { REQUESTOR_HEADER } from '../src/http-api.ts';
-import { buildHttpApi, tokenServiceErrors, Webhooks } from '../src/index.ts';
+import {
+  buildHttpApi,
+  TokenService,
+  type TokenServiceOptions,
+  tokenServiceErrors,
+  Webhooks,
+} from '../src/index.ts';
 import { encryptCard, newWearable, OTHER_TRID, startTsp, TRID, type Tsp } from './harness.ts';
 
 const PANS: string[] = [];
@@ -168,6 +174,31 @@ describe.each(['sqlite', 'postgres'] as const)('HTTP API on %s', (kind) => {
       'ERR_TSP_IDEMPOTENCY_CONFLICT',
       'urn:amulet:problem:err-tsp-idempotency-conflict',
     ]);
+  });
+
+  it('Idempotency-Keys are kept 24 hours, then forgotten: the key then runs as a first use', async () => {
+    const { body } = await tokenizeBody();
+    const other = { ...body, label: 'other' };
+    const key = { 'idempotency-key': 'k-retention' };
+    expect((await call('POST', '/v1/tokens', body, key)).status).toBe(201);
+    const expireAll = async () => {
+      let removed = 0;
+      for (let more = true; more; ) {
+        const round = await tsp.service.expireIdempotencyKeys(2);
+        removed += round.removed;
+        more = round.more;
+      }
+      return removed;
+    };
+    tsp.world.advance(24 * 60 * 60_000 - 60_000);
+    await expireAll();
+    expect((await call('POST', '/v1/tokens', other, key)).body.code).toBe('ERR_TSP_IDEMPOTENCY_CONFLICT');
+    tsp.world.advance(120_000);
+    expect(await expireAll()).toBeGreaterThanOrEqual(1);
+    const again = await call('POST', '/v1/tokens', other, key);
+    expect([again.status, again.headers.get('idempotent-replayed')]).toEqual([201, null]);
+    const tooShort = { idempotencyRetentionMs: 1000 } as unknown as TokenServiceOptions;
+    expect(() => new TokenService(tooShort)).toThrow(/at least 60000/);
   });
 
   it('concurrent retries of one tokenization with one Idempotency-Key make exactly one token', async () => {

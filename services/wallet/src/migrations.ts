@@ -72,4 +72,15 @@ export const walletMigrations: readonly Migration[] = [
       'CREATE INDEX wallet_cards_listing ON wallet_cards (tenant_id, user_id, created_at, id)',
     ],
   },
+  {
+    id: 6,
+    name: 'wallet records by age',
+    statements: [
+      // WalletStore.expire deletes ended sessions and challenges and old Idempotency-Keys, oldest
+      // first, a few hundred at a time.
+      'CREATE INDEX wallet_sessions_expiry ON wallet_sessions (expires_at)',
+      'CREATE INDEX wallet_challenges_expiry ON wallet_challenges (expires_at)',
+      'CREATE INDEX wallet_idempotency_created ON wallet_idempotency (created_at)',
+    ],
+  },
 ];

@@ -387,6 +387,86 @@ export class WalletStore {
     );
   }
 
+  /**
+   * Deletes what has ended: sessions and attestation challenges past their expiry, and
+   * Idempotency-Keys first used more than `idempotencyRetentionMs` ago (default 24 hours, the
+   * least Stripe keeps them; at least one minute), oldest first, at most `limit` of each kind in
+   * one transaction; `more` says whether to call again. Without it every login, challenge and
+   * POST would stay in the database for as long as the wallet runs. `amulet serve` calls it every
+   * minute.
+   */
+  async expire(options: { readonly idempotencyRetentionMs?: number; readonly limit?: number } = {}): Promise<{
+    readonly sessions: number;
+    readonly challenges: number;
+    readonly idempotencyKeys: number;
+    readonly more: boolean;
+  }> {
+    const retentionMs = options.idempotencyRetentionMs ?? 24 * 60 * 60_000;
+    const limit = options.limit ?? 500;
+    if (!(Number.isSafeInteger(retentionMs) && retentionMs >= 60_000))
+      throw new WalletError(
+        'ERR_VALIDATION',
+        'idempotencyRetentionMs must be a whole number of ms, at least 60000',
+      );
+    if (!(Number.isSafeInteger(limit) && limit >= 1))
+      throw new WalletError('ERR_VALIDATION', 'limit must be a whole number, at least 1');
+    const now = this.#now();
+    const stamp = now.toISOString();
+    const cutoff = new Date(now.getTime() - retentionMs).toISOString();
+    return this.transaction(async (q) => {
+      const sessions = await q.run(
+        this.#db
+          .deleteFrom('wallet_sessions')
+          .where('id_hash', 'in', (eb) =>
+            eb
+              .selectFrom('wallet_sessions')
+              .select('id_hash')
+              .where('expires_at', '<=', stamp)
+              .orderBy('expires_at')
+              .limit(limit),
+          )
+          .compile(),
+      );
+      const challenges = await q.run(
+        this.#db
+          .deleteFrom('wallet_challenges')
+          .where('nonce_hash', 'in', (eb) =>
+            eb
+              .selectFrom('wallet_challenges')
+              .select('nonce_hash')
+              .where('expires_at', '<=', stamp)
+              .orderBy('expires_at')
+              .limit(limit),
+          )
+          .compile(),
+      );
+      const oldKeys = await q.all<{ scope: string; idem_key: string }>(
+        this.#db
+          .selectFrom('wallet_idempotency')
+          .select(['scope', 'idem_key'])
+          .where('created_at', '<', cutoff)
+          .orderBy('created_at')
+          .limit(limit + 1)
+          .compile(),
+      );
+      const doomed = oldKeys.slice(0, limit);
+      for (const key of doomed)
+        await q.run(
+          this.#db
+            .deleteFrom('wallet_idempotency')
+            .where('scope', '=', key.scope)
+            .where('idem_key', '=', key.idem_key)
+            .compile(),
+        );
+      return {
+        sessions,
+        challenges,
+        idempotencyKeys: doomed.length,
+        more: sessions === limit || challenges === limit || oldKeys.length > limit,
+      };
+    });
+  }
+
   // Attestation challenges
 
   async addChallenge(nonceHash: string, owner: Owner, purpose: string, expiresAt: string): Promise<void> {

@@ -105,6 +105,55 @@ for (const [label, makeHarness] of harnesses) {
       expect(await store.consumeChallenge('n4', owner, 'register')).toBe(false);
     });
 
+    it('expires ended sessions and challenges and day-old Idempotency-Keys, a batch at a time', async () => {
+      const start = clockMs;
+      const at = (ms: number) => new Date(start + ms).toISOString();
+      await store.addSession('s-ending', owner, at(60_000));
+      await store.addSession('s-later', owner, at(3 * 60_000));
+      await store.addSession('s-long', owner, at(48 * 60 * 60_000));
+      await store.addChallenge('c-ending', owner, 'register', at(60_000));
+      expect(await store.beginIdempotent('POST /v1/x u-1', 'k-old', 'h1')).toEqual({ kind: 'started' });
+      await store.completeIdempotent('POST /v1/x u-1', 'k-old', 200, '{}');
+      clockMs = start + 12 * 60 * 60_000;
+      expect(await store.beginIdempotent('POST /v1/x u-1', 'k-new', 'h1')).toEqual({ kind: 'started' });
+      await store.completeIdempotent('POST /v1/x u-1', 'k-new', 200, '{}');
+      // Nothing has ended at the start.
+      clockMs = start;
+      expect(await store.expire()).toEqual({ sessions: 0, challenges: 0, idempotencyKeys: 0, more: false });
+      // A day and a minute later: two sessions have ended (one per call with limit 1), the
+      // challenge too, and the first key is past the retention; the second is not.
+      clockMs = start + 24 * 60 * 60_000 + 60_000;
+      expect(await store.expire({ limit: 1 })).toEqual({
+        sessions: 1,
+        challenges: 1,
+        idempotencyKeys: 1,
+        more: true,
+      });
+      expect(await store.getSession('s-ending')).toBeUndefined();
+      expect(await store.getSession('s-later')).toBeDefined();
+      expect(await store.expire({ limit: 1 })).toEqual({
+        sessions: 1,
+        challenges: 0,
+        idempotencyKeys: 0,
+        more: true,
+      });
+      expect(await store.expire({ limit: 1 })).toEqual({
+        sessions: 0,
+        challenges: 0,
+        idempotencyKeys: 0,
+        more: false,
+      });
+      expect(await store.getSession('s-long')).toBeDefined();
+      expect(await store.consumeChallenge('c-ending', owner, 'register')).toBe(false);
+      // The forgotten key runs as a first use, even with another body; the kept one still conflicts.
+      expect(await store.beginIdempotent('POST /v1/x u-1', 'k-old', 'h2')).toEqual({ kind: 'started' });
+      expect(await store.beginIdempotent('POST /v1/x u-1', 'k-new', 'h2')).toEqual({ kind: 'conflict' });
+      await store.abandonIdempotent('POST /v1/x u-1', 'k-old');
+      await expect(store.expire({ idempotencyRetentionMs: 1000 })).rejects.toThrow(/at least 60000/);
+      await expect(store.expire({ limit: 0 })).rejects.toThrow(/at least 1/);
+      clockMs = start;
+    });
+
     it('pairs a device to one owner, scopes reads, transitions with commands and re-pairs after a wipe', async () => {
       const device = await store.pairDevice({
         id: 'd-1',

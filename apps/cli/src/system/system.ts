@@ -533,11 +533,15 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
     let holdsSweptAt = 0;
     const pumpOnce = async (): Promise<void> => {
       for (let round = 0; round < 10 && (await webhooks.runDue()) > 0; round++);
-      // Once a minute: holds older than the issuer's holdExpiryMs go back to the cardholder, and
-      // reversals and advices whose repeats ran out while a peer was silent are sent again.
+      // Once a minute: holds older than the issuer's holdExpiryMs go back to the cardholder,
+      // Idempotency-Keys older than a day and the wallet's ended sessions and challenges are
+      // deleted, and reversals and advices whose repeats ran out while a peer was silent are sent
+      // again.
       if (Date.now() - holdsSweptAt >= 60_000) {
         holdsSweptAt = Date.now();
         for (let round = 0; round < 100 && (await issuer.expireHolds()).more; round++);
+        for (let round = 0; round < 100 && (await service.expireIdempotencyKeys()).more; round++);
+        for (let round = 0; round < 100 && (await walletStore.expire()).more; round++);
         await acquirer.resumeReversals();
         await network.recover();
       }
