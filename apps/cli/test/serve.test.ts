@@ -85,10 +85,12 @@ describe('amulet serve and amulet terminal tap', () => {
       if (!stopped) await served.stop();
     }
 
-    // Idempotency-Keys a day old and sessions that ended: made so in the files while serve is
+    // Idempotency-Keys a day old, webhook events a month old (all delivered by now) and sessions
+    // that ended: made so in the files while serve is
     // stopped; the next start's first sweep deletes them.
     const aged = [
       ['tsp.db', 'idempotency_keys', 'created_at'],
+      ['tsp.db', 'webhook_events', 'created_at'],
       ['wallet.db', 'wallet_idempotency', 'created_at'],
       ['wallet.db', 'wallet_sessions', 'expires_at'],
     ] as const;
@@ -117,7 +119,7 @@ describe('amulet serve and amulet terminal tap', () => {
     // A second start on the same data directory reuses it (root of trust, keys, tenant) and works.
     const again = await startServe({ dataDir: dir, port: 0, isoPort: 0, cardPort: 0 });
     try {
-      await vi.waitFor(async () => expect(await rowsBefore2021(false)).toEqual([0, 0, 0]), {
+      await vi.waitFor(async () => expect(await rowsBefore2021(false)).toEqual([0, 0, 0, 0]), {
         timeout: 10_000,
         interval: 100,
       });

@@ -91,6 +91,14 @@ export const migrations: readonly Migration[] = [
       'CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at)',
     ],
   },
+  {
+    id: 6,
+    name: 'webhook events by age',
+    statements: [
+      // WebhookRepository.expireEvents deletes the oldest settled events first.
+      'CREATE INDEX webhook_events_created ON webhook_events (created_at)',
+    ],
+  },
 ];
 
 function ddl(statement: string, dialect: Dialect): string {

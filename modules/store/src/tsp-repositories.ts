@@ -377,6 +377,47 @@ export class WebhookRepository extends Repository {
     return rows.map(deliveryFromRow);
   }
 
+  /**
+   * Deletes the events raised before `before` whose deliveries have all settled (delivered or
+   * failed; none pending), with their deliveries, oldest first, at most `limit` in one
+   * transaction; `more` says whether older settled ones are left. An event still being delivered
+   * stays whatever its age.
+   */
+  async expireEvents(
+    before: Date,
+    limit = 500,
+  ): Promise<{ readonly removed: number; readonly more: boolean }> {
+    check(Number.isSafeInteger(limit) && limit > 0, 'a limit is a whole number above zero');
+    const cutoff = before.toISOString();
+    return this.tx(async (q) => {
+      const oldest = await q.all<{ id: string }>(
+        this.db
+          .selectFrom('webhook_events')
+          .select('id')
+          .where('created_at', '<', cutoff)
+          .where(({ not, exists, selectFrom }) =>
+            not(
+              exists(
+                selectFrom('webhook_deliveries')
+                  .select('event_id')
+                  .whereRef('webhook_deliveries.event_id', '=', 'webhook_events.id')
+                  .where('webhook_deliveries.state', '=', 'pending'),
+              ),
+            ),
+          )
+          .orderBy('created_at')
+          .limit(limit + 1)
+          .compile(),
+      );
+      const doomed = oldest.slice(0, limit);
+      for (const { id } of doomed) {
+        await q.run(this.db.deleteFrom('webhook_deliveries').where('event_id', '=', id).compile());
+        await q.run(this.db.deleteFrom('webhook_events').where('id', '=', id).compile());
+      }
+      return { removed: doomed.length, more: oldest.length > limit };
+    });
+  }
+
   /** The outcome of one attempt (or a replay: back to pending, due at `nextAttemptAt`). */
   async updateDelivery(update: Omit<WebhookDelivery, never>): Promise<void> {
     const changed = await this.tx((q) =>

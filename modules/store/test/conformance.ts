@@ -385,6 +385,55 @@ export function storeConformance(label: string, makeHarness: () => Promise<Store
       ).rejects.toMatchObject({ code: 'ERR_STORE_NOT_FOUND' });
     });
 
+    it('webhooks: settled events past the cutoff are deleted with their deliveries, oldest first; pending ones stay', async () => {
+      const p = (n: number) => (store.dialect === 'postgres' ? `$${n}` : '?');
+      const trid = await requestor();
+      await store.webhooks.addSubscription({
+        id: id('whs'),
+        requestorTrid: trid,
+        url: 'https://a.example/h',
+        eventTypes: [],
+      });
+      const raise = async (state: 'delivered' | 'failed' | 'pending', createdAt?: string) => {
+        const event = await store.webhooks.raise({
+          id: id('evt'),
+          requestorTrid: trid,
+          eventType: 'token.created',
+          payload: {},
+        });
+        const [delivery] = await store.webhooks.deliveries(event.id);
+        await store.webhooks.updateDelivery({
+          ...delivery!,
+          state,
+          attempts: 1,
+          lastStatus: state === 'delivered' ? 204 : 500,
+        });
+        if (createdAt !== undefined)
+          await harness.sql(`UPDATE webhook_events SET created_at = ${p(1)} WHERE id = ${p(2)}`, [
+            createdAt,
+            event.id,
+          ]);
+        return event.id;
+      };
+      const delivered = await raise('delivered', '2020-01-01T00:00:00.000Z');
+      const failed = await raise('failed', '2020-01-02T00:00:00.000Z');
+      const retrying = await raise('pending', '2019-12-31T00:00:00.000Z');
+      const recent = await raise('delivered');
+      const before = new Date('2021-01-01T00:00:00.000Z');
+      expect(await store.webhooks.expireEvents(before, 1)).toEqual({ removed: 1, more: true });
+      expect(await store.webhooks.getEvent(delivered)).toBeUndefined();
+      expect(await store.webhooks.deliveries(delivered)).toEqual([]);
+      expect(await store.webhooks.getEvent(failed)).toBeDefined();
+      expect(await store.webhooks.expireEvents(before, 1)).toEqual({ removed: 1, more: false });
+      expect(await store.webhooks.expireEvents(before, 1)).toEqual({ removed: 0, more: false });
+      // Still being retried, however old: kept, and so is the recent one.
+      expect((await store.webhooks.deliveries(retrying)).map((d) => d.state)).toEqual(['pending']);
+      expect(await store.webhooks.getEvent(recent)).toBeDefined();
+      expect((await store.webhooks.listEvents(trid)).map((e) => e.id).sort()).toEqual(
+        [retrying, recent].sort(),
+      );
+    });
+
     it('accepts only a rising ATC and records each verdict with the mark', async () => {
       const t = await token();
       expect(await store.atc.highWater(t.id)).toBeUndefined();

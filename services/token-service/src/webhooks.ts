@@ -57,6 +57,8 @@ export const fetchSender: WebhookSender = async (url, webhook) => {
   }
 };
 
+const DAY_MS = 24 * 60 * 60_000;
+
 export interface WebhookOptions {
   readonly store: Store;
   readonly hsm: Hsm;
@@ -69,6 +71,11 @@ export interface WebhookOptions {
   /** First retry delay; doubles each time, capped at `retryDelayMaxMs`. Defaults 5 s and 1 h. */
   readonly retryDelayMs?: number;
   readonly retryDelayMaxMs?: number;
+  /**
+   * How long an event stays after it was raised, for `replay` and the event list (`expire`);
+   * default 30 days. At least one day.
+   */
+  readonly eventRetentionMs?: number;
 }
 
 /**
@@ -78,7 +85,25 @@ export interface WebhookOptions {
 export class Webhooks {
   readonly #options: WebhookOptions;
   constructor(options: WebhookOptions) {
+    const retention = options.eventRetentionMs;
+    if (retention !== undefined && !(Number.isSafeInteger(retention) && retention >= DAY_MS))
+      throw new TokenServiceError(
+        'ERR_TSP_INPUT',
+        'eventRetentionMs must be a whole number of ms, at least a day',
+      );
     this.#options = options;
+  }
+
+  /**
+   * Deletes events raised more than `eventRetentionMs` ago whose deliveries have all settled
+   * (delivered, or failed after every attempt), oldest first, at most `limit` in one transaction;
+   * `more` says whether to call again. An event still being retried stays. After it, `replay` of
+   * such an event answers ERR_TSP_NOT_FOUND. `amulet serve` calls it every minute.
+   */
+  expire(limit = 500): Promise<{ readonly removed: number; readonly more: boolean }> {
+    const { store, world } = this.#options;
+    const retentionMs = this.#options.eventRetentionMs ?? 30 * DAY_MS;
+    return store.webhooks.expireEvents(new Date(world.now().getTime() - retentionMs), limit);
   }
 
   /** The secret of a subscription: 32 bytes derived in the HSM (two CMACs), Standard Webhooks form. */

@@ -348,5 +348,29 @@ describe.each(['sqlite', 'postgres'] as const)('HTTP API on %s', (kind) => {
       [REQUESTOR_HEADER]: OTHER_TRID,
     });
     expect(foreignReplay.status).toBe(404);
+
+    // Thirty days on, the delivered event is gone: its replay is a 404 like an unknown one.
+    tsp.world.advance(30 * 24 * 60 * 60_000 + 60_000);
+    let removed = 0;
+    for (let more = true; more; ) {
+      const round = await webhooks.expire(2);
+      removed += round.removed;
+      more = round.more;
+    }
+    expect(removed).toBeGreaterThanOrEqual(4);
+    const expired = await call('POST', `/v1/webhooks/events/${eventId}/replay`, undefined, {
+      'idempotency-key': 'rp-3',
+    });
+    expect([expired.status, expired.body.code]).toEqual([404, 'ERR_TSP_NOT_FOUND']);
+    expect(
+      () =>
+        new Webhooks({
+          store: tsp.handle.store,
+          hsm: tsp.hsm,
+          world: tsp.world,
+          secretKeyId: 'x',
+          eventRetentionMs: 60_000,
+        }),
+    ).toThrow(/at least a day/);
   });
 });

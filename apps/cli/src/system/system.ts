@@ -534,14 +534,15 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
     const pumpOnce = async (): Promise<void> => {
       for (let round = 0; round < 10 && (await webhooks.runDue()) > 0; round++);
       // Once a minute: holds older than the issuer's holdExpiryMs go back to the cardholder,
-      // Idempotency-Keys older than a day and the wallet's ended sessions and challenges are
-      // deleted, and reversals and advices whose repeats ran out while a peer was silent are sent
+      // Idempotency-Keys older than a day, the wallet's ended sessions and challenges and
+      // delivered webhook events older than 30 days are deleted, and reversals and advices whose repeats ran out while a peer was silent are sent
       // again.
       if (Date.now() - holdsSweptAt >= 60_000) {
         holdsSweptAt = Date.now();
         for (let round = 0; round < 100 && (await issuer.expireHolds()).more; round++);
         for (let round = 0; round < 100 && (await service.expireIdempotencyKeys()).more; round++);
         for (let round = 0; round < 100 && (await walletStore.expire()).more; round++);
+        for (let round = 0; round < 100 && (await webhooks.expire()).more; round++);
         await acquirer.resumeReversals();
         await network.recover();
       }
