@@ -85,14 +85,15 @@ describe('amulet serve and amulet terminal tap', () => {
       if (!stopped) await served.stop();
     }
 
-    // Idempotency-Keys a day old, webhook events a month old (all delivered by now) and sessions
-    // that ended: made so in the files while serve is
+    // Idempotency-Keys a day old, webhook events a month old (all delivered by now) at the token
+    // service and at the wallet, and sessions that ended: made so in the files while serve is
     // stopped; the next start's first sweep deletes them.
     const aged = [
       ['tsp.db', 'idempotency_keys', 'created_at'],
       ['tsp.db', 'webhook_events', 'created_at'],
       ['wallet.db', 'wallet_idempotency', 'created_at'],
       ['wallet.db', 'wallet_sessions', 'expires_at'],
+      ['wallet.db', 'wallet_webhook_inbox', 'received_at'],
     ] as const;
     const rowsBefore2021 = async (backdate: boolean): Promise<number[]> => {
       const counts: number[] = [];
@@ -119,7 +120,7 @@ describe('amulet serve and amulet terminal tap', () => {
     // A second start on the same data directory reuses it (root of trust, keys, tenant) and works.
     const again = await startServe({ dataDir: dir, port: 0, isoPort: 0, cardPort: 0 });
     try {
-      await vi.waitFor(async () => expect(await rowsBefore2021(false)).toEqual([0, 0, 0, 0]), {
+      await vi.waitFor(async () => expect(await rowsBefore2021(false)).toEqual([0, 0, 0, 0, 0]), {
         timeout: 10_000,
         interval: 100,
       });

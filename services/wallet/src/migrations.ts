@@ -83,4 +83,13 @@ export const walletMigrations: readonly Migration[] = [
       'CREATE INDEX wallet_idempotency_created ON wallet_idempotency (created_at)',
     ],
   },
+  {
+    id: 7,
+    name: 'wallet history by age',
+    statements: [
+      // WalletStore.expire also deletes TSP webhooks and acknowledged device commands a month old.
+      'CREATE INDEX wallet_webhook_inbox_received ON wallet_webhook_inbox (received_at)',
+      'CREATE INDEX wallet_device_commands_acknowledged ON wallet_device_commands (acknowledged_at)',
+    ],
+  },
 ];

@@ -7,7 +7,7 @@ import {
   type Querier,
   queryBuilder,
 } from '@amulet/store';
-import type { CompiledQuery, Kysely } from 'kysely';
+import { type CompiledQuery, type Kysely, sql } from 'kysely';
 import { walletMigrations } from './migrations.ts';
 import type { CardTable, DeviceTable, TenantTable, UserTable, WalletSchema } from './schema.ts';
 import type {
@@ -388,63 +388,69 @@ export class WalletStore {
   }
 
   /**
-   * Deletes what has ended: sessions and attestation challenges past their expiry, and
-   * Idempotency-Keys first used more than `idempotencyRetentionMs` ago (default 24 hours, the
-   * least Stripe keeps them; at least one minute), oldest first, at most `limit` of each kind in
-   * one transaction; `more` says whether to call again. Without it every login, challenge and
-   * POST would stay in the database for as long as the wallet runs. `amulet serve` calls it every
-   * minute.
+   * Deletes what has ended: sessions and attestation challenges past their expiry, Idempotency-Keys
+   * first used more than `idempotencyRetentionMs` ago (default 24 hours, the least Stripe keeps
+   * them; at least one minute), and TSP webhooks received and device commands acknowledged more
+   * than `historyRetentionMs` ago (default 31 days: the token service replays an event for 30;
+   * at least a day). Oldest first, at most `limit` of each kind in one transaction; `more` says
+   * whether to call again. Without it every login, challenge, POST, webhook and command would stay
+   * in the database for as long as the wallet runs. `amulet serve` calls it every minute.
    */
-  async expire(options: { readonly idempotencyRetentionMs?: number; readonly limit?: number } = {}): Promise<{
+  async expire(
+    options: {
+      readonly idempotencyRetentionMs?: number;
+      readonly historyRetentionMs?: number;
+      readonly limit?: number;
+    } = {},
+  ): Promise<{
     readonly sessions: number;
     readonly challenges: number;
     readonly idempotencyKeys: number;
+    readonly webhooks: number;
+    readonly commands: number;
     readonly more: boolean;
   }> {
-    const retentionMs = options.idempotencyRetentionMs ?? 24 * 60 * 60_000;
+    const idempotencyMs = options.idempotencyRetentionMs ?? 24 * 60 * 60_000;
+    const historyMs = options.historyRetentionMs ?? 31 * 24 * 60 * 60_000;
     const limit = options.limit ?? 500;
-    if (!(Number.isSafeInteger(retentionMs) && retentionMs >= 60_000))
+    if (!(Number.isSafeInteger(idempotencyMs) && idempotencyMs >= 60_000))
       throw new WalletError(
         'ERR_VALIDATION',
         'idempotencyRetentionMs must be a whole number of ms, at least 60000',
       );
+    if (!(Number.isSafeInteger(historyMs) && historyMs >= 24 * 60 * 60_000))
+      throw new WalletError(
+        'ERR_VALIDATION',
+        'historyRetentionMs must be a whole number of ms, at least a day',
+      );
     if (!(Number.isSafeInteger(limit) && limit >= 1))
       throw new WalletError('ERR_VALIDATION', 'limit must be a whole number, at least 1');
-    const now = this.#now();
-    const stamp = now.toISOString();
-    const cutoff = new Date(now.getTime() - retentionMs).toISOString();
+    const nowMs = this.#now().getTime();
+    const ago = (ms: number) => new Date(nowMs - ms).toISOString();
     return this.transaction(async (q) => {
-      const sessions = await q.run(
-        this.#db
-          .deleteFrom('wallet_sessions')
-          .where('id_hash', 'in', (eb) =>
-            eb
-              .selectFrom('wallet_sessions')
-              .select('id_hash')
-              .where('expires_at', '<=', stamp)
-              .orderBy('expires_at')
-              .limit(limit),
-          )
-          .compile(),
+      /** Deletes up to `limit` rows of a table with a one-column key whose `column` is before `cutoff`, oldest first. */
+      const deleteOldest = (table: string, key: string, column: string, cutoff: string, orEqual = false) =>
+        q.run(
+          sql`DELETE FROM ${sql.table(table)} WHERE ${sql.ref(key)} IN (SELECT ${sql.ref(key)} FROM ${sql.table(table)}
+            WHERE ${sql.ref(column)} ${sql.raw(orEqual ? '<=' : '<')} ${cutoff} ORDER BY ${sql.ref(column)} LIMIT ${limit})`.compile(
+            this.#db,
+          ),
+        );
+      const sessions = await deleteOldest('wallet_sessions', 'id_hash', 'expires_at', ago(0), true);
+      const challenges = await deleteOldest('wallet_challenges', 'nonce_hash', 'expires_at', ago(0), true);
+      const webhooks = await deleteOldest(
+        'wallet_webhook_inbox',
+        'webhook_id',
+        'received_at',
+        ago(historyMs),
       );
-      const challenges = await q.run(
-        this.#db
-          .deleteFrom('wallet_challenges')
-          .where('nonce_hash', 'in', (eb) =>
-            eb
-              .selectFrom('wallet_challenges')
-              .select('nonce_hash')
-              .where('expires_at', '<=', stamp)
-              .orderBy('expires_at')
-              .limit(limit),
-          )
-          .compile(),
-      );
+      const commands = await deleteOldest('wallet_device_commands', 'id', 'acknowledged_at', ago(historyMs));
+      // Idempotency-Keys have a two-column key: looked up, then deleted one by one.
       const oldKeys = await q.all<{ scope: string; idem_key: string }>(
         this.#db
           .selectFrom('wallet_idempotency')
           .select(['scope', 'idem_key'])
-          .where('created_at', '<', cutoff)
+          .where('created_at', '<', ago(idempotencyMs))
           .orderBy('created_at')
           .limit(limit + 1)
           .compile(),
@@ -462,7 +468,9 @@ export class WalletStore {
         sessions,
         challenges,
         idempotencyKeys: doomed.length,
-        more: sessions === limit || challenges === limit || oldKeys.length > limit,
+        webhooks,
+        commands,
+        more: [sessions, challenges, webhooks, commands].includes(limit) || oldKeys.length > limit,
       };
     });
   }

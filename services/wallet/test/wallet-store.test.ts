@@ -119,7 +119,14 @@ for (const [label, makeHarness] of harnesses) {
       await store.completeIdempotent('POST /v1/x u-1', 'k-new', 200, '{}');
       // Nothing has ended at the start.
       clockMs = start;
-      expect(await store.expire()).toEqual({ sessions: 0, challenges: 0, idempotencyKeys: 0, more: false });
+      expect(await store.expire()).toEqual({
+        sessions: 0,
+        challenges: 0,
+        idempotencyKeys: 0,
+        webhooks: 0,
+        commands: 0,
+        more: false,
+      });
       // A day and a minute later: two sessions have ended (one per call with limit 1), the
       // challenge too, and the first key is past the retention; the second is not.
       clockMs = start + 24 * 60 * 60_000 + 60_000;
@@ -127,6 +134,8 @@ for (const [label, makeHarness] of harnesses) {
         sessions: 1,
         challenges: 1,
         idempotencyKeys: 1,
+        webhooks: 0,
+        commands: 0,
         more: true,
       });
       expect(await store.getSession('s-ending')).toBeUndefined();
@@ -135,12 +144,16 @@ for (const [label, makeHarness] of harnesses) {
         sessions: 1,
         challenges: 0,
         idempotencyKeys: 0,
+        webhooks: 0,
+        commands: 0,
         more: true,
       });
       expect(await store.expire({ limit: 1 })).toEqual({
         sessions: 0,
         challenges: 0,
         idempotencyKeys: 0,
+        webhooks: 0,
+        commands: 0,
         more: false,
       });
       expect(await store.getSession('s-long')).toBeDefined();
@@ -151,6 +164,7 @@ for (const [label, makeHarness] of harnesses) {
       await store.abandonIdempotent('POST /v1/x u-1', 'k-old');
       await expect(store.expire({ idempotencyRetentionMs: 1000 })).rejects.toThrow(/at least 60000/);
       await expect(store.expire({ limit: 0 })).rejects.toThrow(/at least 1/);
+      await expect(store.expire({ historyRetentionMs: 60_000 })).rejects.toThrow(/at least a day/);
       clockMs = start;
     });
 
@@ -291,6 +305,23 @@ for (const [label, makeHarness] of harnesses) {
       expect(await store.beginIdempotent('s2', 'k', 'h9')).toEqual({ kind: 'started' });
       await store.abandonIdempotent('s2', 'k');
       expect(await store.beginIdempotent('s2', 'k', 'h8')).toEqual({ kind: 'started' });
+    });
+
+    it('deletes TSP webhooks received and device commands acknowledged 31 days ago; a forgotten webhook applies anew', async () => {
+      const day = 24 * 60 * 60_000;
+      const start = clockMs;
+      const webhook = { webhookId: 'w-month', eventType: 'token.created', tokenReference: null };
+      expect(await store.applyWebhook(webhook)).toBeDefined();
+      clockMs = start + 30 * day;
+      expect(await store.expire()).toMatchObject({ webhooks: 0, commands: 0, more: false });
+      expect(await store.applyWebhook(webhook)).toBeUndefined(); // still known: not applied twice
+      clockMs = start + 31 * day + 60_000;
+      const swept = await store.expire();
+      // Every webhook of these tests and the acknowledged lock command (c-1).
+      expect(swept.webhooks).toBeGreaterThanOrEqual(4);
+      expect(swept.commands).toBeGreaterThanOrEqual(1);
+      expect(await store.applyWebhook(webhook)).toBeDefined();
+      clockMs = start;
     });
   });
 }
