@@ -56,5 +56,11 @@ export function issuerMigrations(dialect: Dialect): readonly Migration[] {
         'CREATE TABLE issuer_hold_sweep (id INTEGER PRIMARY KEY, swept_before BIGINT NOT NULL)',
       ],
     },
+    {
+      id: 1003,
+      name: 'otp outbox by expiry',
+      // expireOtpOutbox deletes the messages whose code has expired, oldest first.
+      statements: ['CREATE INDEX issuer_otp_outbox_expiry ON issuer_otp_outbox (expires_at)'],
+    },
   ];
 }

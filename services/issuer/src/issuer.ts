@@ -34,6 +34,7 @@ import { type ReversalAnswer, type ReversalRequest, reverseAuthorization } from 
 import type { IssuerSchema } from './schema.ts';
 import {
   checkOtp,
+  expireOtpOutbox,
   type OtpCheckRequest,
   type OtpMessage,
   readOtpOutbox,
@@ -542,9 +543,18 @@ export class Issuer {
     return expireHolds(this.#ctx, limit);
   }
 
-  /** The companion app's view of the OTP outbox: `otpOutbox.read(cardholderId)`. */
+  /**
+   * The companion app's view of the OTP outbox: `otpOutbox.read(cardholderId)`. `expire(limit =
+   * 500)` deletes the messages whose code has expired, read or not; `amulet serve` calls it every
+   * minute.
+   */
   readonly otpOutbox = {
     read: (cardholderId: string): Promise<OtpMessage[]> => readOtpOutbox(this.#ctx, cardholderId),
+    expire: (limit = 500): Promise<{ readonly removed: number; readonly more: boolean }> => {
+      if (!Number.isSafeInteger(limit) || limit < 1)
+        throw new IssuerError('ERR_ISSUER_INPUT', 'limit is a positive whole number');
+      return expireOtpOutbox(this.#ctx, limit);
+    },
   };
 
   // Ledger.

@@ -198,6 +198,34 @@ export interface OtpMessage {
 }
 
 /**
+ * Deletes the outbox messages whose code has expired, delivered or not (an undelivered one still
+ * holds its code in clear, and an expired code is of no use to anyone), oldest first, at most
+ * `limit`; `more` says whether to call again.
+ */
+export async function expireOtpOutbox(
+  ctx: IssuerContext,
+  limit: number,
+): Promise<{ readonly removed: number; readonly more: boolean }> {
+  const now = ctx.now().toISOString();
+  const removed = await ctx.engine.transaction((q) =>
+    q.run(
+      ctx.db
+        .deleteFrom('issuer_otp_outbox')
+        .where('id', 'in', (eb) =>
+          eb
+            .selectFrom('issuer_otp_outbox')
+            .select('id')
+            .where('expires_at', '<=', now)
+            .orderBy('expires_at')
+            .limit(limit),
+        )
+        .compile(),
+    ),
+  );
+  return { removed, more: removed === limit };
+}
+
+/**
  * Reads the cardholder's undelivered OTPs (at most 100, oldest first) and marks them delivered; the code is wiped from the
  * outbox on delivery, so each code is read once.
  */

@@ -384,6 +384,21 @@ export function issuerConformance(backend: Backend): void {
           .reason,
       ).toBe('OTP_EXPIRED');
       h.clock.advance(-5 * 60_000);
+
+      // An OTP never read stays in the outbox until its code expires; then it is deleted.
+      await issuer.verifyAccount({ transactionKey: nextKey(), pan: card.pan });
+      expect((await issuer.otpOutbox.expire()).removed).toBe(0);
+      h.clock.advance(5 * 60_000);
+      let removed = 0;
+      for (let more = true; more; ) {
+        const round = await issuer.otpOutbox.expire(1);
+        removed += round.removed;
+        more = round.more;
+      }
+      expect(removed).toBeGreaterThanOrEqual(1);
+      expect(await issuer.otpOutbox.read(card.cardholderId)).toEqual([]);
+      h.clock.advance(-5 * 60_000);
+      expect(() => issuer.otpOutbox.expire(0)).toThrow(/positive whole number/);
     });
 
     it('turns ID&V yellow per card flag, and red after too many attempts', async () => {

@@ -535,7 +535,8 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
       for (let round = 0; round < 10 && (await webhooks.runDue()) > 0; round++);
       // Once a minute: holds older than the issuer's holdExpiryMs go back to the cardholder,
       // Idempotency-Keys older than a day, the wallet's ended sessions and challenges and
-      // delivered webhook events older than 30 days are deleted, and reversals and advices whose repeats ran out while a peer was silent are sent
+      // delivered webhook events older than 30 days and OTP messages whose code expired are
+      // deleted, and reversals and advices whose repeats ran out while a peer was silent are sent
       // again.
       if (Date.now() - holdsSweptAt >= 60_000) {
         holdsSweptAt = Date.now();
@@ -543,6 +544,7 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
         for (let round = 0; round < 100 && (await service.expireIdempotencyKeys()).more; round++);
         for (let round = 0; round < 100 && (await walletStore.expire()).more; round++);
         for (let round = 0; round < 100 && (await webhooks.expire()).more; round++);
+        for (let round = 0; round < 100 && (await issuer.otpOutbox.expire()).more; round++);
         await acquirer.resumeReversals();
         await network.recover();
       }
