@@ -530,21 +530,34 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
     // ---- Outboxes: webhooks to the wallet, card reissues from the issuer to the token service ----
     let issuerSeq = 0;
     let pumping: Promise<void> | undefined;
-    let holdsSweptAt = 0;
+    let sweptAt = 0;
+    /**
+     * What ends is cleared once a minute, each in batches until none is left (at most 100): holds
+     * older than the issuer's holdExpiryMs go back to the cardholder; Idempotency-Keys a day old,
+     * the wallet's ended sessions, challenges and month-old history, webhook events a month old
+     * and all delivered, and OTP messages whose code expired are deleted.
+     */
+    const sweeps: readonly (() => Promise<{ readonly more: boolean }>)[] = [
+      () => issuer.expireHolds(),
+      () => service.expireIdempotencyKeys(),
+      () => walletStore.expire(),
+      () => webhooks.expire(),
+      () => issuer.otpOutbox.expire(),
+    ];
     const pumpOnce = async (): Promise<void> => {
       for (let round = 0; round < 10 && (await webhooks.runDue()) > 0; round++);
-      // Once a minute: holds older than the issuer's holdExpiryMs go back to the cardholder,
-      // Idempotency-Keys older than a day, the wallet's ended sessions and challenges and
-      // delivered webhook events older than 30 days and OTP messages whose code expired are
-      // deleted, and reversals and advices whose repeats ran out while a peer was silent are sent
-      // again.
-      if (Date.now() - holdsSweptAt >= 60_000) {
-        holdsSweptAt = Date.now();
-        for (let round = 0; round < 100 && (await issuer.expireHolds()).more; round++);
-        for (let round = 0; round < 100 && (await service.expireIdempotencyKeys()).more; round++);
-        for (let round = 0; round < 100 && (await walletStore.expire()).more; round++);
-        for (let round = 0; round < 100 && (await webhooks.expire()).more; round++);
-        for (let round = 0; round < 100 && (await issuer.otpOutbox.expire()).more; round++);
+      // Once a minute: the sweeps, and reversals and advices whose repeats ran out while a peer
+      // was silent are sent again.
+      if (Date.now() - sweptAt >= 60_000) {
+        sweptAt = Date.now();
+        for (const sweep of sweeps) {
+          try {
+            for (let round = 0; round < 100 && (await sweep()).more; round++);
+          } catch {
+            // Tried again in a minute; one sweep failing holds back neither the others nor the
+            // reversals below.
+          }
+        }
         await acquirer.resumeReversals();
         await network.recover();
       }
