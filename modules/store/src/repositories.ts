@@ -886,7 +886,7 @@ export class IdempotencyRepository extends Repository {
    * transaction; `more` says whether older ones are left. A key used again after its deletion
    * starts anew, as in Stripe's semantics, where keys are kept for at least 24 hours.
    */
-  async expire(before: Date, limit = 500): Promise<{ readonly removed: number; readonly more: boolean }> {
+  async expire(before: Date, limit = 100): Promise<{ readonly removed: number; readonly more: boolean }> {
     const cutoff = before.toISOString();
     return this.tx(async (q) => {
       const oldest = await q.all<{ scope: string; idem_key: string }>(

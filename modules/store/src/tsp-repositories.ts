@@ -385,7 +385,7 @@ export class WebhookRepository extends Repository {
    */
   async expireEvents(
     before: Date,
-    limit = 500,
+    limit = 100,
   ): Promise<{ readonly removed: number; readonly more: boolean }> {
     check(Number.isSafeInteger(limit) && limit > 0, 'a limit is a whole number above zero');
     const cutoff = before.toISOString();

@@ -550,7 +550,7 @@ export class Issuer {
    */
   readonly otpOutbox = {
     read: (cardholderId: string): Promise<OtpMessage[]> => readOtpOutbox(this.#ctx, cardholderId),
-    expire: (limit = 500): Promise<{ readonly removed: number; readonly more: boolean }> => {
+    expire: (limit = 100): Promise<{ readonly removed: number; readonly more: boolean }> => {
       if (!Number.isSafeInteger(limit) || limit < 1)
         throw new IssuerError('ERR_ISSUER_INPUT', 'limit is a positive whole number');
       return expireOtpOutbox(this.#ctx, limit);

@@ -149,7 +149,7 @@ export class TokenService {
    * each with its stored response, would pile up for as long as the service runs. `amulet serve`
    * calls it every minute.
    */
-  expireIdempotencyKeys(limit = 500): Promise<{ readonly removed: number; readonly more: boolean }> {
+  expireIdempotencyKeys(limit = 100): Promise<{ readonly removed: number; readonly more: boolean }> {
     const retentionMs = this.#options.idempotencyRetentionMs ?? 24 * 60 * 60_000;
     return this.store.idempotency.expire(new Date(this.world.now().getTime() - retentionMs), limit);
   }

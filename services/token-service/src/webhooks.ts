@@ -100,7 +100,7 @@ export class Webhooks {
    * `more` says whether to call again. An event still being retried stays. After it, `replay` of
    * such an event answers ERR_TSP_NOT_FOUND. `amulet serve` calls it every minute.
    */
-  expire(limit = 500): Promise<{ readonly removed: number; readonly more: boolean }> {
+  expire(limit = 100): Promise<{ readonly removed: number; readonly more: boolean }> {
     const { store, world } = this.#options;
     const retentionMs = this.#options.eventRetentionMs ?? 30 * DAY_MS;
     return store.webhooks.expireEvents(new Date(world.now().getTime() - retentionMs), limit);

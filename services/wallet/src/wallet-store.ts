@@ -412,7 +412,7 @@ export class WalletStore {
   }> {
     const idempotencyMs = options.idempotencyRetentionMs ?? 24 * 60 * 60_000;
     const historyMs = options.historyRetentionMs ?? 31 * 24 * 60 * 60_000;
-    const limit = options.limit ?? 500;
+    const limit = options.limit ?? 100;
     if (!(Number.isSafeInteger(idempotencyMs) && idempotencyMs >= 60_000))
       throw new WalletError(
         'ERR_VALIDATION',

@@ -532,7 +532,7 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
     let pumping: Promise<void> | undefined;
     let sweptAt = 0;
     /**
-     * What ends is cleared once a minute, each in batches until none is left (at most 100): holds
+     * What ends is cleared once a minute, each in batches until none is left (at most 1000): holds
      * older than the issuer's holdExpiryMs go back to the cardholder; Idempotency-Keys a day old,
      * the wallet's ended sessions, challenges and month-old history, webhook events a month old
      * and all delivered, and OTP messages whose code expired are deleted.
@@ -552,7 +552,7 @@ export async function buildSystem(options: SystemOptions): Promise<System> {
         sweptAt = Date.now();
         for (const sweep of sweeps) {
           try {
-            for (let round = 0; round < 100 && (await sweep()).more; round++);
+            for (let round = 0; round < 1000 && (await sweep()).more; round++);
           } catch {
             // Tried again in a minute; one sweep failing holds back neither the others nor the
             // reversals below.
