@@ -117,45 +117,23 @@ for (const [label, makeHarness] of harnesses) {
       clockMs = start + 12 * 60 * 60_000;
       expect(await store.beginIdempotent('POST /v1/x u-1', 'k-new', 'h1')).toEqual({ kind: 'started' });
       await store.completeIdempotent('POST /v1/x u-1', 'k-new', 200, '{}');
+      /** What one call of expire removed: sessions, challenges, Idempotency-Keys; then `more`. */
+      const swept = async (options: { limit?: number }) => {
+        const r = await store.expire(options);
+        expect([r.webhooks, r.commands]).toEqual([0, 0]);
+        return [r.sessions, r.challenges, r.idempotencyKeys, r.more];
+      };
       // Nothing has ended at the start.
       clockMs = start;
-      expect(await store.expire()).toEqual({
-        sessions: 0,
-        challenges: 0,
-        idempotencyKeys: 0,
-        webhooks: 0,
-        commands: 0,
-        more: false,
-      });
+      expect(await swept({})).toEqual([0, 0, 0, false]);
       // A day and a minute later: two sessions have ended (one per call with limit 1), the
       // challenge too, and the first key is past the retention; the second is not.
       clockMs = start + 24 * 60 * 60_000 + 60_000;
-      expect(await store.expire({ limit: 1 })).toEqual({
-        sessions: 1,
-        challenges: 1,
-        idempotencyKeys: 1,
-        webhooks: 0,
-        commands: 0,
-        more: true,
-      });
+      expect(await swept({ limit: 1 })).toEqual([1, 1, 1, true]);
       expect(await store.getSession('s-ending')).toBeUndefined();
       expect(await store.getSession('s-later')).toBeDefined();
-      expect(await store.expire({ limit: 1 })).toEqual({
-        sessions: 1,
-        challenges: 0,
-        idempotencyKeys: 0,
-        webhooks: 0,
-        commands: 0,
-        more: true,
-      });
-      expect(await store.expire({ limit: 1 })).toEqual({
-        sessions: 0,
-        challenges: 0,
-        idempotencyKeys: 0,
-        webhooks: 0,
-        commands: 0,
-        more: false,
-      });
+      expect(await swept({ limit: 1 })).toEqual([1, 0, 0, true]);
+      expect(await swept({ limit: 1 })).toEqual([0, 0, 0, false]);
       expect(await store.getSession('s-long')).toBeDefined();
       expect(await store.consumeChallenge('c-ending', owner, 'register')).toBe(false);
       // The forgotten key runs as a first use, even with another body; the kept one still conflicts.
